@@ -1,0 +1,233 @@
+/**
+ * The boundary: `unknown` request bodies become typed requests here, or a 400 that names the bad field.
+ *
+ * Only what relayx reads is checked strictly; unknown top-level fields (`context_management`,
+ * `container`, new beta fields Claude Code adds without notice) are ignored, never an error.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { ContentBlock, CountTokensRequest, MessagesRequest } from "./types.ts";
+import { RelayError } from "../errors.ts";
+
+const cacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.enum(["5m", "1h"]).optional() }).nullable()
+  .optional();
+
+const text = z.object({
+  type: z.literal("text"),
+  text: z.string(),
+  cache_control: cacheControl,
+  citations: z.unknown().optional(),
+});
+
+const imageSource = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("base64"), media_type: z.string(), data: z.string() }),
+  z.object({ type: z.literal("url"), url: z.string() }),
+  z.object({ type: z.literal("file"), file_id: z.string() }),
+]);
+
+const image = z.object({ type: z.literal("image"), source: imageSource, cache_control: cacheControl });
+
+const document = z.object({
+  type: z.literal("document"),
+  source: z.discriminatedUnion("type", [
+    z.object({ type: z.literal("base64"), media_type: z.string(), data: z.string() }),
+    z.object({ type: z.literal("text"), media_type: z.string(), data: z.string() }),
+    z.object({ type: z.literal("content"), content: z.union([z.string(), z.array(z.union([text, image]))]) }),
+    z.object({ type: z.literal("url"), url: z.string() }),
+    z.object({ type: z.literal("file"), file_id: z.string() }),
+  ]),
+  title: z.string().nullable().optional(),
+  context: z.string().nullable().optional(),
+  citations: z.unknown().optional(),
+  cache_control: cacheControl,
+});
+
+const searchResult = z.object({
+  type: z.literal("search_result"),
+  source: z.string(),
+  title: z.string(),
+  content: z.array(text),
+  cache_control: cacheControl,
+});
+
+const toolReference = z.object({ type: z.literal("tool_reference"), tool_name: z.string() });
+
+const toolResult = z.object({
+  type: z.literal("tool_result"),
+  tool_use_id: z.string(),
+  content: z.union([
+    z.string(),
+    z.array(z.discriminatedUnion("type", [text, image, document, searchResult, toolReference])),
+  ]).optional(),
+  is_error: z.boolean().optional(),
+  cache_control: cacheControl,
+});
+
+const serverBlock = z.looseObject({
+  type: z.enum([
+    "server_tool_use",
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "bash_code_execution_tool_result",
+    "text_editor_code_execution_tool_result",
+    "tool_search_tool_result",
+    "container_upload",
+  ]),
+});
+
+const block = z.discriminatedUnion("type", [
+  text,
+  image,
+  document,
+  searchResult,
+  z.object({
+    type: z.literal("tool_use"),
+    id: z.string(),
+    name: z.string(),
+    input: z.unknown(),
+    cache_control: cacheControl,
+  }),
+  toolResult,
+  z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string() }),
+  z.object({ type: z.literal("redacted_thinking"), data: z.string() }),
+  serverBlock,
+]);
+
+const message = z.object({
+  role: z.enum(["user", "assistant", "system"]),
+  content: z.union([z.string(), z.array(block)]),
+});
+
+const tool = z.union([
+  z.object({
+    type: z.literal("custom").optional(),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    input_schema: z.record(z.string(), z.unknown()),
+    cache_control: cacheControl,
+    defer_loading: z.boolean().optional(),
+    strict: z.boolean().optional(),
+  }),
+  z.looseObject({ type: z.string(), name: z.string() }),
+]);
+
+const toolChoice = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.object({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.object({ type: z.literal("tool"), name: z.string(), disable_parallel_tool_use: z.boolean().optional() }),
+  z.object({ type: z.literal("none") }),
+]);
+
+const thinking = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("enabled"),
+    budget_tokens: z.number().int(),
+    display: z.enum(["summarized", "omitted"]).optional(),
+  }),
+  z.object({ type: z.literal("adaptive"), display: z.enum(["summarized", "omitted"]).optional() }),
+  z.object({ type: z.literal("disabled") }),
+]);
+
+const common = {
+  model: z.string().min(1),
+  messages: z.array(message).min(1, "Expected at least one message"),
+  system: z.union([z.string(), z.array(text)]).optional(),
+  tools: z.array(tool).optional(),
+  tool_choice: toolChoice.optional(),
+  thinking: thinking.optional(),
+  output_config: z.object({
+    effort: z.enum(["low", "medium", "high", "xhigh", "max"]).optional(),
+    format: z.object({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }).nullable()
+      .optional(),
+  }).optional(),
+  cache_control: cacheControl,
+  betas: z.array(z.string()).optional(),
+  mcp_servers: z.array(z.unknown()).optional(),
+};
+
+const messagesSchema = z.object({
+  ...common,
+  max_tokens: z.number().int().nonnegative(),
+  stop_sequences: z.array(z.string()).optional(),
+  stream: z.boolean().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().nonnegative().optional(),
+  metadata: z.object({ user_id: z.string().nullable().optional() }).nullable().optional(),
+  service_tier: z.enum(["auto", "standard_only"]).optional(),
+});
+
+const countSchema = z.object({ ...common, max_tokens: z.number().int().optional() });
+
+type Issue = z.core.$ZodIssue;
+
+// A union ("string or blocks") reports only "Invalid input" at its own path; the branch that got
+// furthest names the real culprit, e.g. messages.0.content.1.type rather than messages.0.content.
+function deepest(issue: Issue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string } {
+  const path = [...prefix, ...issue.path];
+  let best = { path, message: issue.message };
+  if (issue.code === "invalid_union") {
+    for (const branch of issue.errors) {
+      for (const inner of branch) {
+        const candidate = deepest(inner, path);
+        if (candidate.path.length > best.path.length) best = candidate;
+      }
+    }
+  }
+  return best;
+}
+
+function fail(error: z.ZodError): never {
+  const first = error.issues[0];
+  const { path, message } = first ? deepest(first, []) : { path: [], message: "Invalid request" };
+  const where = path.length ? path.map(String).join(".") : "body";
+  throw new RelayError("invalid_request_error", `${where}: ${message}`, { shouldRetry: false });
+}
+
+type Parsed = z.infer<typeof messagesSchema> | z.infer<typeof countSchema>;
+
+// The schema above mirrors types.ts; this is the one place its output is viewed as those types.
+function normalise(body: Parsed, betaHeader: string | null): CountTokensRequest {
+  const betas = [...(body.betas ?? [])];
+  if (betaHeader) for (const b of betaHeader.split(",")) if (b.trim()) betas.push(b.trim());
+  const request = {
+    ...body,
+    // String content is one text block; normalising here spares every translator the two shapes.
+    messages: body.messages.map((m) => ({
+      role: m.role,
+      content: typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content as ContentBlock[],
+    })),
+    system: typeof body.system === "string"
+      ? (body.system === "" ? undefined : [{ type: "text", text: body.system }])
+      : body.system,
+    betas: betas.length ? betas : undefined,
+    output_config: body.output_config
+      ? { ...body.output_config, format: body.output_config.format ?? undefined }
+      : undefined,
+  };
+  return request as CountTokensRequest;
+}
+
+/**
+ * Parses a `POST /v1/messages` body.
+ *
+ * @throws {RelayError} 400 `invalid_request_error` naming the path of the first bad field.
+ */
+export function parseMessagesRequest(body: unknown, betaHeader: string | null = null): MessagesRequest {
+  const r = messagesSchema.safeParse(body);
+  if (!r.success) fail(r.error);
+  return normalise(r.data, betaHeader) as MessagesRequest;
+}
+
+/**
+ * Parses a `POST /v1/messages/count_tokens` body.
+ *
+ * @throws {RelayError} 400 `invalid_request_error` naming the path of the first bad field.
+ */
+export function parseCountTokensRequest(body: unknown, betaHeader: string | null = null): CountTokensRequest {
+  const r = countSchema.safeParse(body);
+  if (!r.success) fail(r.error);
+  return normalise(r.data, betaHeader);
+}

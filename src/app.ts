@@ -1,0 +1,122 @@
+/**
+ * The Hono app: routes, access checks, and the one place errors are rendered.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { errorEnvelope, RelayError, toRelayError } from "./errors.ts";
+import { requestId } from "./ids.ts";
+import { countTokensRoute } from "./routes/count_tokens.ts";
+import { messagesRoute } from "./routes/messages.ts";
+import { getModelRoute, listModelsRoute } from "./routes/models.ts";
+import type { AppDeps, AppEnv, RequestState } from "./routes/_context.ts";
+
+export type { AppDeps } from "./routes/_context.ts";
+
+function safeEqual(given: string, expected: string): boolean {
+  // Time depends on the expected key's length only, so that timing does not reveal a matching prefix.
+  let diff = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) diff |= (given.charCodeAt(i) | 0) ^ expected.charCodeAt(i);
+  return diff === 0;
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const host = new URL(origin).hostname;
+    return host === "localhost" || host === "[::1]" || host.startsWith("127.");
+  } catch {
+    return false;
+  }
+}
+
+function render(err: RelayError, state: RequestState | undefined): Response {
+  const id = state?.record.request_id ?? requestId();
+  const headers = new Headers({ "content-type": "application/json", "request-id": id });
+  if (err.retryAfter) headers.set("retry-after", err.retryAfter);
+  if (err.shouldRetry !== undefined) headers.set("x-should-retry", String(err.shouldRetry));
+  return new Response(JSON.stringify(errorEnvelope(err.type, err.message, id)), { status: err.status, headers });
+}
+
+/**
+ * Builds relayx's HTTP app over a backend. A pure `fetch(Request) => Response`: tests call
+ * `app.request(...)` without a socket.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({ backend });
+ * Deno.serve(app.fetch);
+ * ```
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    const state: RequestState = {
+      record: {
+        request_id: requestId(),
+        backend: deps.backend.kind,
+        method: c.req.method,
+        path: c.req.path,
+        status: 0,
+        total_ms: 0,
+      },
+      start: performance.now(),
+      deferLog: false,
+      warnings: [],
+    };
+    c.set("state", state);
+    // A web page must not be able to spend the user's upstream credentials through a local relayx
+    // (browsers send Origin; Claude Code and the SDKs do not).
+    const origin = c.req.header("origin");
+    if (origin && !isLoopbackOrigin(origin)) {
+      throw new RelayError("permission_error", `Requests from web origin ${origin} are not allowed`, {
+        shouldRetry: false,
+      });
+    }
+    if (deps.apiKey && c.req.path !== "/health") {
+      const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
+      const given = c.req.header("x-api-key") ?? bearer ?? "";
+      if (!safeEqual(given, deps.apiKey)) {
+        throw new RelayError("authentication_error", "invalid x-api-key", { shouldRetry: false });
+      }
+    }
+    await next();
+    c.res.headers.set("request-id", state.record.request_id);
+    if (!state.deferLog) {
+      state.record.status = c.res.status;
+      state.record.total_ms = Math.round((performance.now() - state.start) * 100) / 100;
+      if (state.warnings.length) state.record.warnings = state.warnings;
+      deps.log?.(state.record);
+    }
+  });
+
+  app.post("/v1/messages", (c) => messagesRoute(c, deps));
+  app.post("/v1/messages/count_tokens", (c) => countTokensRoute(c, deps));
+  app.get("/v1/models", (c) => listModelsRoute(c, deps));
+  app.get("/v1/models/:id", (c) => getModelRoute(c, deps));
+  app.get("/health", (c) => c.json({ status: "ok", backend: deps.backend.kind }));
+
+  app.notFound((c) => {
+    throw new RelayError("not_found_error", `Not found: ${c.req.method} ${c.req.path}`);
+  });
+
+  app.onError((err, c) => {
+    const relay = toRelayError(err);
+    const state = c.get("state") as RequestState | undefined;
+    if (state) {
+      const r = state.record;
+      r.status = relay.status;
+      r.error_type = relay.type;
+      // Unexpected failures log their cause (a message, never a request or header dump).
+      r.error = relay.cause instanceof Error ? `${relay.message}: ${relay.cause.message}` : relay.message;
+      r.total_ms = Math.round((performance.now() - state.start) * 100) / 100;
+      if (state.warnings.length) r.warnings = state.warnings;
+      deps.log?.(r);
+      // The middleware resumes after onError; this keeps it from logging the request twice.
+      state.deferLog = true;
+    }
+    return render(relay, state);
+  });
+
+  return app;
+}

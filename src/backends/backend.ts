@@ -1,0 +1,67 @@
+/**
+ * The interface every backend implements. Routes know only this and the Anthropic types.
+ *
+ * @module
+ */
+import type {
+  CountTokensRequest,
+  MessageResponse,
+  MessagesRequest,
+  StreamEvent,
+} from "../anthropic/types.ts";
+
+/** Where generated ids come from; injected so that translation output is snapshot-stable. */
+export interface IdSource {
+  /** A new `msg_...` id. */
+  messageId(): string;
+  /** A new `toolu_...` id, for upstreams that return tool calls without one. */
+  toolUseId(): string;
+}
+
+/** What a backend call gets besides the request. */
+export interface CallContext {
+  /** The upstream model the client's model name resolved to. */
+  model: string;
+  /** Aborted when the client disconnects or the server gives up. */
+  signal: AbortSignal;
+  /** The id relayx gave this request (for logs only; never sent upstream as a secret). */
+  requestId: string;
+  /** Records something relayx dropped or changed (sent as `x-relayx-warnings` and logged). */
+  warn(message: string): void;
+  /** Id generation. */
+  ids: IdSource;
+}
+
+/** A model as `GET /v1/models` lists it. */
+export interface ModelInfo {
+  /** The id clients send. */
+  id: string;
+  /** A human name. */
+  display_name: string;
+  /** What it resolves to upstream. */
+  upstream: string;
+}
+
+/** The backend kinds relayx has. */
+export type BackendKind = "openai_compatible" | "bedrock";
+
+/** A backend: takes Anthropic requests, returns Anthropic messages or stream events. */
+export interface Backend {
+  /** Which backend this is. */
+  readonly kind: BackendKind;
+  /** The upstream model for a client's model name (Claude names map to configured models). */
+  resolveModel(model: string): Promise<string>;
+  /** A complete message. Throws {@linkcode RelayError} on failure. */
+  complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse>;
+  /**
+   * Stream events. Failing before the first event becomes an HTTP error; after it, an `error` event.
+   * Returning the iterator early (client gone) must abort the upstream call.
+   */
+  stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent>;
+  /** Input tokens of a request, as the upstream or the tokenizer counts them. */
+  countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number>;
+  /** The models `GET /v1/models` lists. */
+  listModels(): Promise<ModelInfo[]>;
+  /** One line for the start-up banner: upstream host and model(s). */
+  describe(): Promise<string>;
+}

@@ -1,0 +1,165 @@
+/**
+ * Configuration: a pure parse of an environment record. The only place environment names are spelled.
+ *
+ * @module
+ */
+import { detectProvider, type ProviderName, PROVIDERS } from "./translate/providers.ts";
+
+/** Settings of the OpenAI-compatible backend. */
+export interface OpenAIConfig {
+  kind: "openai_compatible";
+  /** API key; empty for local servers that need none. Never logged. */
+  apiKey: string;
+  /** Base URL ending before `/chat/completions`. */
+  baseUrl: string;
+  /** Model for Claude names (opus, sonnet, and anything Claude-like). */
+  model: string;
+  /** Model for haiku-family names (Claude Code's background requests). */
+  smallModel: string;
+  /** Whose quirks to apply. */
+  provider: ProviderName;
+  /** Caps every request's max_tokens, overriding the per-model table. */
+  maxOutputTokens?: number;
+}
+
+/** How relayx calls Claude on Bedrock. */
+export type BedrockApi = "auto" | "converse" | "invoke";
+
+/** Settings of the Bedrock backend. */
+export interface BedrockConfig {
+  kind: "bedrock";
+  /** Named profile, when one is to be used. */
+  profile?: string;
+  /** True when the profile was named explicitly (AWS_PROFILE), not the `saml` default. */
+  profileExplicit: boolean;
+  /** AWS region. */
+  region: string;
+  /** Model for Claude names without a better match; also the start-up default. */
+  modelId?: string;
+  /** Model for haiku-family names. */
+  smallModelId?: string;
+  /** Converse for every model, native Messages (InvokeModel) for Claude, or auto (invoke for Claude). */
+  api: BedrockApi;
+  /** Caps every request's max_tokens. */
+  maxOutputTokens?: number;
+}
+
+/** The whole configuration. */
+export interface Config {
+  /** Interface to listen on. */
+  host: string;
+  /** Port to listen on. */
+  port: number;
+  /** When set, clients must send it as `x-api-key` or `Authorization: Bearer`. Never logged. */
+  apiKey?: string;
+  /** The backend and its settings. */
+  backend: OpenAIConfig | BedrockConfig;
+  /** Log format. */
+  logFormat: "json" | "text" | "off";
+}
+
+/** A configuration error: one line naming the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+function int(env: Record<string, string | undefined>, name: string, fallback?: number): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}: expected a positive integer, got "${raw}"`);
+  return n;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
+}
+
+/**
+ * Parses the configuration from environment variables.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig({ LLM_BACKEND: "openai_compatible", OPENAI_API_KEY: "k" });
+ * ```
+ * @throws {ConfigError} naming the variable that is wrong.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const port = int(env, "SERVER_PORT", 8082) ?? 8082;
+  if (port > 65535) throw new ConfigError(`SERVER_PORT: expected a port number, got "${port}"`);
+  const host = env.HOST?.trim() || "127.0.0.1";
+  const apiKey = env.RELAYX_API_KEY?.trim() || undefined;
+  // Listening beyond loopback without a key would hand the upstream credentials to anyone on the network.
+  if (!isLoopback(host) && !apiKey) {
+    throw new ConfigError(`HOST: listening on "${host}" needs RELAYX_API_KEY so that relayx is not an open relay`);
+  }
+  const logRaw = env.LOG_FORMAT?.trim() || "json";
+  if (logRaw !== "json" && logRaw !== "text" && logRaw !== "off") {
+    throw new ConfigError(`LOG_FORMAT: expected json, text or off, got "${logRaw}"`);
+  }
+  const maxOutputTokens = int(env, "MAX_OUTPUT_TOKENS");
+  const kind = env.LLM_BACKEND?.trim() || "bedrock";
+  let backend: OpenAIConfig | BedrockConfig;
+  if (kind === "openai_compatible" || kind === "openai") {
+    const baseUrl = (env.OPENAI_BASE_URL?.trim() || PROVIDERS.gemini.baseUrl).replace(/\/+$/, "");
+    try {
+      new URL(baseUrl);
+    } catch {
+      throw new ConfigError(`OPENAI_BASE_URL: not a URL: "${baseUrl}"`);
+    }
+    const providerRaw = env.OPENAI_PROVIDER?.trim() || detectProvider(baseUrl);
+    if (!(providerRaw in PROVIDERS)) {
+      throw new ConfigError(
+        `OPENAI_PROVIDER: expected one of ${Object.keys(PROVIDERS).join(", ")}, got "${providerRaw}"`,
+      );
+    }
+    const provider = providerRaw as ProviderName;
+    const key = env.OPENAI_API_KEY?.trim() ?? "";
+    if (!key && PROVIDERS[provider].needsKey) {
+      throw new ConfigError(`OPENAI_API_KEY: required for ${provider} (${baseUrl})`);
+    }
+    const model = env.OPENAI_MODEL?.trim() || "gemini-2.0-flash";
+    backend = {
+      kind: "openai_compatible",
+      apiKey: key,
+      baseUrl,
+      model,
+      smallModel: env.OPENAI_SMALL_MODEL?.trim() || model,
+      provider,
+      maxOutputTokens,
+    };
+  } else if (kind === "bedrock") {
+    const api = env.BEDROCK_API?.trim() || "auto";
+    if (api !== "auto" && api !== "converse" && api !== "invoke") {
+      throw new ConfigError(`BEDROCK_API: expected auto, converse or invoke, got "${api}"`);
+    }
+    const explicit = env.AWS_PROFILE?.trim();
+    backend = {
+      kind: "bedrock",
+      profile: explicit || "saml",
+      profileExplicit: Boolean(explicit),
+      // The JS SDK ignores AWS_DEFAULT_REGION; users set it for the CLI, so relayx reads both.
+      region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || "us-east-1",
+      modelId: env.BEDROCK_MODEL_ID?.trim() || undefined,
+      smallModelId: env.BEDROCK_SMALL_MODEL_ID?.trim() || undefined,
+      api,
+      maxOutputTokens,
+    };
+  } else {
+    throw new ConfigError(`LLM_BACKEND: expected bedrock or openai_compatible, got "${kind}"`);
+  }
+  return { host, port, apiKey, backend, logFormat: logRaw };
+}
+
+/** The family of a Claude model name, or undefined for any other name. */
+export function claudeFamily(model: string): "opus" | "sonnet" | "haiku" | "claude" | undefined {
+  const m = model.toLowerCase();
+  if (!m.includes("claude")) return undefined;
+  if (m.includes("haiku")) return "haiku";
+  if (m.includes("sonnet")) return "sonnet";
+  if (m.includes("opus")) return "opus";
+  return "claude";
+}

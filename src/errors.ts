@@ -1,0 +1,138 @@
+/**
+ * One error class for everything relayx rejects or fails at, the status <-> type table,
+ * and the Anthropic error envelope. Handlers throw; `app.ts` renders once.
+ *
+ * @module
+ */
+import type { ErrorType } from "./anthropic/types.ts";
+
+const STATUS_OF: Record<ErrorType, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+/** Options for {@linkcode RelayError}. */
+export interface RelayErrorOptions {
+  /** Overrides the status the error type implies. */
+  status?: number;
+  /** Seconds the client should wait (copied from the upstream's `retry-after`). */
+  retryAfter?: string;
+  /** False for failures a retry cannot fix (sent as `x-should-retry: false`). */
+  shouldRetry?: boolean;
+  /** The underlying error, kept for logs (never rendered). */
+  cause?: unknown;
+}
+
+/**
+ * An error that renders as an Anthropic error envelope.
+ *
+ * @example
+ * ```ts
+ * throw new RelayError("invalid_request_error", "messages: Field required");
+ * ```
+ */
+export class RelayError extends Error {
+  /** The Anthropic error type. */
+  readonly type: ErrorType;
+  /** The HTTP status. */
+  readonly status: number;
+  /** Value for the `retry-after` response header. */
+  readonly retryAfter?: string;
+  /** Value for the `x-should-retry` response header. */
+  readonly shouldRetry?: boolean;
+
+  constructor(type: ErrorType, message: string, options: RelayErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = "RelayError";
+    this.type = type;
+    this.status = options.status ?? STATUS_OF[type];
+    this.retryAfter = options.retryAfter;
+    this.shouldRetry = options.shouldRetry;
+  }
+}
+
+/** The JSON body Anthropic returns for an error. */
+export interface ErrorEnvelope {
+  type: "error";
+  error: { type: ErrorType; message: string };
+  request_id: string | null;
+}
+
+/** Builds the Anthropic error envelope. */
+export function errorEnvelope(type: ErrorType, message: string, requestId: string | null): ErrorEnvelope {
+  return { type: "error", error: { type, message }, request_id: requestId };
+}
+
+/** The Anthropic error type that belongs to an HTTP status. */
+export function errorTypeForStatus(status: number): ErrorType {
+  switch (status) {
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 402:
+      return "billing_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 413:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 504:
+      return "timeout_error";
+    case 529:
+      return "overloaded_error";
+    default:
+      return status >= 500 ? "api_error" : "invalid_request_error";
+  }
+}
+
+/** Turns anything thrown into a RelayError (unexpected errors become a 500 without internals). */
+export function toRelayError(err: unknown): RelayError {
+  if (err instanceof RelayError) return err;
+  return new RelayError("api_error", "Internal error in relayx", { cause: err });
+}
+
+const OVERFLOW_RE =
+  /prompt is too long|input is too long|context[_ ]length|context window|maximum context|too many tokens|exceeds the (?:maximum|context)|input token count|reduce the length|tokens? > \d+/i;
+
+/** True when an upstream error message says the prompt did not fit the model's context. */
+export function isContextOverflow(message: string): boolean {
+  return OVERFLOW_RE.test(message);
+}
+
+function toInt(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const n = Number(s.replaceAll(",", ""));
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * The error Claude Code recognises as a full context window, so that it compacts instead of retrying.
+ * The figures come from the upstream message where it states them (Anthropic/Bedrock "N tokens > M maximum",
+ * OpenAI "maximum context length is M tokens ... resulted in N tokens"); otherwise from relayx's own
+ * estimate of the prompt and the configured context window.
+ */
+export function contextOverflowError(upstreamMessage: string, estimate: number, window: number): RelayError {
+  const anthropic = upstreamMessage.match(/(\d[\d,]*)\s*tokens?\s*>\s*(\d[\d,]*)/i);
+  let tokens = toInt(anthropic?.[1]);
+  let maximum = toInt(anthropic?.[2]);
+  maximum ??= toInt(upstreamMessage.match(/(?:maximum|max|limit)[a-z ]{0,30}?(?:is|of)?\s*(\d[\d,]*)/i)?.[1]);
+  tokens ??= toInt(upstreamMessage.match(/(?:resulted in|requested|you requested|has|contains)\s*(\d[\d,]*)/i)?.[1]);
+  maximum ??= window;
+  tokens ??= estimate;
+  if (tokens <= maximum) tokens = maximum + 1;
+  return new RelayError("invalid_request_error", `prompt is too long: ${tokens} tokens > ${maximum} maximum`, {
+    shouldRetry: false,
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * What routes share: the app's dependencies and the per-request record that ends up as the log line.
+ *
+ * @module
+ */
+import type { Backend, IdSource } from "../backends/backend.ts";
+import type { Logger, RequestLog } from "../log.ts";
+
+/** What `createApp` needs. */
+export interface AppDeps {
+  /** The backend every request goes to. */
+  backend: Backend;
+  /** Id generation (random in production, sequential in tests). */
+  ids?: IdSource;
+  /** Where the per-request line goes. */
+  log?: Logger;
+  /** When set, clients must present it (`x-api-key` or `Authorization: Bearer`). */
+  apiKey?: string;
+  /** Idle milliseconds before a stream sends `ping`. */
+  pingMs?: number;
+}
+
+/** The per-request state routes fill in. */
+export interface RequestState {
+  /** The log record; routes add model, tokens and warnings. */
+  record: RequestLog;
+  /** Start time (performance.now()). */
+  start: number;
+  /** True when the route writes the log line itself (streams log when they end). */
+  deferLog: boolean;
+  /** Warnings for `x-relayx-warnings`. */
+  warnings: string[];
+}
+
+/** Hono environment of relayx's app. */
+export interface AppEnv {
+  Variables: { state: RequestState };
+}
+
+/** Formats warnings for the `x-relayx-warnings` header (ASCII, one line, bounded). */
+export function warningsHeader(warnings: string[]): string {
+  // deno-lint-ignore no-control-regex
+  return warnings.join("; ").replace(/[^\x20-\x7e]/g, "?").slice(0, 2000);
+}

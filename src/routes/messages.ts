@@ -1,0 +1,115 @@
+/**
+ * `POST /v1/messages`: parse, prepare, hand to the backend, and answer as JSON or as an SSE stream.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import { parseMessagesRequest } from "../anthropic/parse.ts";
+import { sseStream } from "../anthropic/sse.ts";
+import type { StreamEvent } from "../anthropic/types.ts";
+import type { CallContext } from "../backends/backend.ts";
+import { RelayError } from "../errors.ts";
+import { randomIds } from "../ids.ts";
+import { prepareRequest } from "../translate/prepare.ts";
+import { readJson } from "./_body.ts";
+import { type AppDeps, type AppEnv, warningsHeader } from "./_context.ts";
+
+/** Handles `POST /v1/messages`. */
+export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+  const state = c.get("state");
+  const raw = await readJson(c.req.raw);
+  const warn = (w: string) => state.warnings.push(w);
+  const request = prepareRequest(parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null), warn);
+  const record = state.record;
+  record.model = request.model;
+  record.stream = request.stream === true;
+  const upstreamModel = await deps.backend.resolveModel(request.model);
+  record.upstream_model = upstreamModel;
+
+  // Aborted when the client goes away (the request signal) or the stream is cancelled.
+  const abort = new AbortController();
+  const onClientGone = () => abort.abort(new RelayError("api_error", "Client disconnected", { status: 499 }));
+  c.req.raw.signal.addEventListener("abort", onClientGone, { once: true });
+  const ctx: CallContext = {
+    model: upstreamModel,
+    signal: abort.signal,
+    requestId: record.request_id,
+    warn,
+    ids: deps.ids ?? randomIds,
+  };
+  const headers = new Headers({ "request-id": record.request_id });
+
+  if (!request.stream) {
+    try {
+      const message = await deps.backend.complete(request, ctx);
+      record.input_tokens = message.usage.input_tokens;
+      record.output_tokens = message.usage.output_tokens;
+      record.cache_read_input_tokens = message.usage.cache_read_input_tokens;
+      record.cache_creation_input_tokens = message.usage.cache_creation_input_tokens;
+      headers.set("content-type", "application/json");
+      if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings));
+      return new Response(JSON.stringify(message), { status: 200, headers });
+    } finally {
+      c.req.raw.signal.removeEventListener("abort", onClientGone);
+    }
+  }
+
+  const iterator = deps.backend.stream(request, ctx)[Symbol.asyncIterator]();
+  let first: IteratorResult<StreamEvent>;
+  try {
+    // Pull one event before committing to a 200: an upstream that fails before its first byte gets a
+    // proper HTTP error, whose status drives the client's retries.
+    first = await iterator.next();
+  } catch (err) {
+    c.req.raw.signal.removeEventListener("abort", onClientGone);
+    abort.abort();
+    throw err;
+  }
+  if (first.done) {
+    c.req.raw.signal.removeEventListener("abort", onClientGone);
+    throw new RelayError("api_error", "Upstream returned an empty stream");
+  }
+  state.deferLog = true;
+  const log = deps.log;
+  const body = sseStream(iterator, {
+    first: first.value,
+    pingMs: deps.pingMs,
+    observe(event) {
+      if (record.ttfb_ms === undefined) record.ttfb_ms = round(performance.now() - state.start);
+      if (event.type === "message_start") {
+        const u = event.message.usage;
+        record.input_tokens = u.input_tokens;
+        record.cache_read_input_tokens = u.cache_read_input_tokens;
+        record.cache_creation_input_tokens = u.cache_creation_input_tokens;
+      } else if (event.type === "message_delta") {
+        const u = event.usage;
+        record.output_tokens = u.output_tokens;
+        if (u.input_tokens !== undefined) record.input_tokens = u.input_tokens;
+        if (u.cache_read_input_tokens !== undefined) record.cache_read_input_tokens = u.cache_read_input_tokens;
+        if (u.cache_creation_input_tokens !== undefined) {
+          record.cache_creation_input_tokens = u.cache_creation_input_tokens;
+        }
+      }
+    },
+    onEnd(error) {
+      c.req.raw.signal.removeEventListener("abort", onClientGone);
+      if (error) {
+        if (error.status === 499) abort.abort();
+        record.status = error.status;
+        record.error_type = error.type;
+        record.error = error.message;
+      }
+      record.total_ms = round(performance.now() - state.start);
+      if (state.warnings.length) record.warnings = state.warnings;
+      log?.(record);
+    },
+  });
+  headers.set("content-type", "text/event-stream; charset=utf-8");
+  headers.set("cache-control", "no-cache");
+  if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings));
+  return new Response(body, { status: 200, headers });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,103 @@
+/**
+ * What every backend needs done to a request before translation: server tools dropped, Claude Code's
+ * deferred tools resolved, and `tool_reference` blocks turned into text a model understands.
+ *
+ * @module
+ */
+import type { ContentBlock, CustomTool, Message, MessagesRequest, Tool, ToolResultContent } from "../anthropic/types.ts";
+import { RelayError } from "../errors.ts";
+
+/** True for client-defined tools; any other `type` is a tool Anthropic runs on its own servers. */
+export function isCustomTool(tool: Tool): tool is CustomTool {
+  return tool.type === undefined || tool.type === "custom";
+}
+
+/** The text a `tool_reference` becomes, for upstreams that know nothing of tool search. */
+export function toolReferenceText(name: string): string {
+  return `Tool ${name} is now available.`;
+}
+
+function referencedTools(messages: Message[]): Set<string> {
+  const names = new Set<string>();
+  for (const m of messages) {
+    if (m.role !== "user") continue;
+    for (const b of m.content) {
+      if (b.type !== "tool_result" || !Array.isArray(b.content)) continue;
+      for (const c of b.content) if (c.type === "tool_reference") names.add(c.tool_name);
+    }
+  }
+  return names;
+}
+
+function rewriteResultContent(content: ToolResultContent[]): ToolResultContent[] {
+  if (!content.some((c) => c.type === "tool_reference")) return content;
+  return content.map((c) => c.type === "tool_reference" ? { type: "text", text: toolReferenceText(c.tool_name) } : c);
+}
+
+function rewriteBlocks(blocks: ContentBlock[]): ContentBlock[] {
+  let changed = false;
+  const out = blocks.map((b) => {
+    if (b.type !== "tool_result" || !Array.isArray(b.content)) return b;
+    const content = rewriteResultContent(b.content);
+    if (content === b.content) return b;
+    changed = true;
+    return { ...b, content };
+  });
+  return changed ? out : blocks;
+}
+
+/**
+ * Prepares a request for a backend that runs only custom tools.
+ *
+ * - Server tools (`web_search_*`, `code_execution_*`, ...) are dropped with a warning; a `tool_choice`
+ *   naming one is a 400.
+ * - Deferred tools (`defer_loading: true`) go upstream only once a `tool_reference` to them appeared, as
+ *   Anthropic's tool search would load them; Claude Code's never-called placeholder is therefore never sent.
+ * - `tool_reference` blocks become text.
+ * - `mcp_servers` are dropped with a warning.
+ *
+ * @example
+ * ```ts
+ * const prepared = prepareRequest(request, (w) => warnings.push(w));
+ * ```
+ */
+export function prepareRequest<T extends Omit<MessagesRequest, "max_tokens">>(
+  request: T,
+  warn: (message: string) => void,
+): T {
+  let tools: CustomTool[] | undefined;
+  if (request.tools) {
+    const referenced = referencedTools(request.messages);
+    tools = [];
+    for (const tool of request.tools) {
+      if (!isCustomTool(tool)) {
+        warn(`tools: server tool "${tool.name}" (${tool.type}) cannot run on this backend and was dropped`);
+        continue;
+      }
+      if (tool.defer_loading && !referenced.has(tool.name)) continue;
+      tools.push(tool);
+    }
+  }
+  const choice = request.tool_choice;
+  if (choice?.type === "tool" && !(tools ?? []).some((t) => t.name === choice.name)) {
+    throw new RelayError(
+      "invalid_request_error",
+      `tool_choice.name: tool "${choice.name}" is not among the tools this backend can run`,
+      { shouldRetry: false },
+    );
+  }
+  if (request.mcp_servers?.length) warn("mcp_servers: MCP connectors are not supported and were dropped");
+  let messages = request.messages;
+  const rewritten = messages.map((m) => {
+    const content = rewriteBlocks(m.content);
+    return content === m.content ? m : { ...m, content };
+  });
+  if (rewritten.some((m, i) => m !== messages[i])) messages = rewritten;
+  return {
+    ...request,
+    messages,
+    tools: tools?.length ? tools : undefined,
+    tool_choice: tools?.length ? request.tool_choice : (choice?.type === "none" ? choice : undefined),
+    mcp_servers: undefined,
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * What each OpenAI-compatible provider accepts. Everything provider-specific in the OpenAI translation
+ * reads these flags, so that adding a provider is one entry here.
+ *
+ * @module
+ */
+
+/** The OpenAI-compatible providers relayx knows the quirks of. */
+export type ProviderName = "openai" | "gemini" | "ollama" | "lmstudio" | "openrouter" | "deepseek" | "vllm" | "generic";
+
+/** How a provider takes reasoning settings and returns reasoning. */
+export type ReasoningStyle = "openai" | "gemini" | "openrouter" | "deepseek" | "ollama" | "vllm" | "generic";
+
+/** The quirks of one provider. */
+export interface ProviderProfile {
+  /** Which provider this is. */
+  name: ProviderName;
+  /** Takes `role: "system"` messages after the first (else they become marked user text). */
+  laterSystemMessages: boolean;
+  /** Accepts `top_k`. */
+  topK: boolean;
+  /** Accepts the `user` field. */
+  userField: boolean;
+  /** Accepts image parts. */
+  images: boolean;
+  /** Accepts PDF `file` parts. */
+  pdfFiles: boolean;
+  /** Rejects JSON-Schema keywords outside an OpenAPI subset (Gemini). */
+  strictSchemas: boolean;
+  /** Passes Anthropic `cache_control` through on content parts (OpenRouter). */
+  cacheControl: boolean;
+  /** Accepts `stream_options.include_usage`. */
+  streamUsage: boolean;
+  /** How reasoning is requested and returned. */
+  reasoning: ReasoningStyle;
+  /** Needs a non-empty API key (hosted) or not (local servers). */
+  needsKey: boolean;
+  /** The default base URL. */
+  baseUrl: string;
+}
+
+const base: Omit<ProviderProfile, "name" | "baseUrl"> = {
+  laterSystemMessages: true,
+  topK: false,
+  userField: false,
+  images: true,
+  pdfFiles: false,
+  strictSchemas: false,
+  cacheControl: false,
+  streamUsage: true,
+  reasoning: "generic",
+  needsKey: false,
+};
+
+/** The built-in provider profiles. */
+export const PROVIDERS: Readonly<Record<ProviderName, ProviderProfile>> = {
+  openai: {
+    ...base,
+    name: "openai",
+    userField: true,
+    pdfFiles: true,
+    reasoning: "openai",
+    needsKey: true,
+    baseUrl: "https://api.openai.com/v1",
+  },
+  gemini: {
+    ...base,
+    name: "gemini",
+    // Gemini folds every system message into one system instruction; later ones are rejected or
+    // reordered, so mid-conversation system text travels as a marked user note.
+    laterSystemMessages: false,
+    strictSchemas: true,
+    reasoning: "gemini",
+    needsKey: true,
+    baseUrl: "https://generativelanguage.googleapis.com/v1beta/openai",
+  },
+  ollama: {
+    ...base,
+    name: "ollama",
+    // Local chat templates usually accept one leading system message only.
+    laterSystemMessages: false,
+    reasoning: "ollama",
+    baseUrl: "http://localhost:11434/v1",
+  },
+  lmstudio: {
+    ...base,
+    name: "lmstudio",
+    laterSystemMessages: false,
+    topK: true,
+    reasoning: "generic",
+    baseUrl: "http://localhost:1234/v1",
+  },
+  openrouter: {
+    ...base,
+    name: "openrouter",
+    topK: true,
+    userField: true,
+    pdfFiles: true,
+    cacheControl: true,
+    reasoning: "openrouter",
+    needsKey: true,
+    baseUrl: "https://openrouter.ai/api/v1",
+  },
+  deepseek: {
+    ...base,
+    name: "deepseek",
+    laterSystemMessages: false,
+    images: false,
+    reasoning: "deepseek",
+    needsKey: true,
+    baseUrl: "https://api.deepseek.com/v1",
+  },
+  vllm: {
+    ...base,
+    name: "vllm",
+    laterSystemMessages: false,
+    topK: true,
+    reasoning: "vllm",
+    baseUrl: "http://localhost:8000/v1",
+  },
+  generic: { ...base, name: "generic", laterSystemMessages: false, baseUrl: "http://localhost:8000/v1" },
+};
+
+/** Guesses the provider from a base URL (used when `OPENAI_PROVIDER` is unset). */
+export function detectProvider(baseUrl: string): ProviderName {
+  let host = "";
+  let port = "";
+  try {
+    const url = new URL(baseUrl);
+    host = url.hostname;
+    port = url.port;
+  } catch {
+    return "generic";
+  }
+  if (host.endsWith("generativelanguage.googleapis.com")) return "gemini";
+  if (host.endsWith("openai.com")) return "openai";
+  if (host.endsWith("openrouter.ai")) return "openrouter";
+  if (host.endsWith("deepseek.com")) return "deepseek";
+  if (port === "11434") return "ollama";
+  if (port === "1234") return "lmstudio";
+  if (port === "8000") return "vllm";
+  return "generic";
+}
+
+/** True for OpenAI reasoning models, which take `max_completion_tokens`, `developer` and no temperature. */
+export function isOpenAIReasoningModel(model: string): boolean {
+  return /^(?:openai\/)?(?:o\d|gpt-5)/.test(model);
+}
+
+/** The largest `max_tokens` a model accepts, where known; relayx clamps to it rather than get a 400. */
+export function maxOutputTokens(provider: ProviderName, model: string): number {
+  const m = model.toLowerCase();
+  if (m.includes("gemini-2.0") || m.includes("gemini-1.5")) return 8192;
+  if (m.includes("gemini")) return 65536;
+  if (m.startsWith("deepseek-reasoner")) return 65536;
+  if (m.includes("deepseek")) return provider === "deepseek" ? 8192 : 32768;
+  if (/^(?:openai\/)?gpt-5/.test(m)) return 128000;
+  if (/^(?:openai\/)?o\d/.test(m)) return 100000;
+  if (/^(?:openai\/)?gpt-4\.1/.test(m)) return 32768;
+  if (/^(?:openai\/)?gpt-4o/.test(m)) return 16384;
+  if (/^(?:openai\/)?gpt-4/.test(m)) return 8192;
+  if (m.includes("claude")) return 64000;
+  // Unknown models: local servers and gateways reject output budgets beyond their context; 16K is
+  // ample for an agent turn and fits every current open model.
+  return 16384;
+}
+
+/** The context window of a model where known, for the overflow message when the upstream omits it. */
+export function contextWindow(model: string): number {
+  const m = model.toLowerCase();
+  if (m.includes("gemini")) return 1_048_576;
+  if (/^(?:openai\/)?gpt-4\.1/.test(m)) return 1_047_576;
+  if (/^(?:openai\/)?(?:gpt-5|o\d)/.test(m)) return 200_000;
+  if (m.includes("claude")) return 200_000;
+  return 128_000;
+}

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { frameEvent, sseStream } from "../../src/anthropic/sse.ts";
+import type { StreamEvent } from "../../src/anthropic/types.ts";
+import { RelayError } from "../../src/errors.ts";
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return await new Response(stream).text();
+}
+
+Deno.test("frameEvent() writes event and data lines and a blank line", () => {
+  assert.equal(
+    frameEvent({ type: "content_block_delta", index: 2, delta: { type: "text_delta", text: "a\nb" } }),
+    'event: content_block_delta\ndata: {"type":"content_block_delta","index":2,"delta":{"type":"text_delta","text":"a\\nb"}}\n\n',
+  );
+});
+
+Deno.test("sseStream()", async (t) => {
+  await t.step("frames every event in order, the first one included", async () => {
+    async function* events(): AsyncGenerator<StreamEvent> {
+      yield { type: "message_stop" };
+    }
+    const ends: unknown[] = [];
+    const text = await collect(sseStream(events(), { first: { type: "ping" }, onEnd: (e) => ends.push(e) }));
+    assert.equal(text, 'event: ping\ndata: {"type":"ping"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n');
+    assert.deepEqual(ends, [undefined]);
+  });
+
+  await t.step("turns a failure into a final error event", async () => {
+    async function* events(): AsyncGenerator<StreamEvent> {
+      yield { type: "ping" };
+      throw new RelayError("overloaded_error", "Busy");
+    }
+    const ends: (RelayError | undefined)[] = [];
+    const text = await collect(sseStream(events(), { onEnd: (e) => ends.push(e) }));
+    assert.ok(text.endsWith('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Busy"}}\n\n'));
+    assert.equal(ends[0]?.type, "overloaded_error");
+  });
+
+  await t.step("hides unexpected exceptions behind api_error", async () => {
+    async function* events(): AsyncGenerator<StreamEvent> {
+      yield* [];
+      throw new Error("internal detail");
+    }
+    const text = await collect(sseStream(events()));
+    assert.ok(text.includes('"type":"api_error"'));
+    assert.ok(!text.includes("internal detail"));
+  });
+
+  await t.step("pings while the upstream is silent", async () => {
+    async function* events(): AsyncGenerator<StreamEvent> {
+      await new Promise((r) => setTimeout(r, 120));
+      yield { type: "message_stop" };
+    }
+    const text = await collect(sseStream(events(), { pingMs: 30 }));
+    assert.ok(text.startsWith('event: ping\ndata: {"type":"ping"}\n\n'));
+    assert.ok(text.endsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+  });
+
+  await t.step("cancelling reports a disconnect and returns the iterator", async () => {
+    let returned = false;
+    async function* events(): AsyncGenerator<StreamEvent> {
+      try {
+        while (true) {
+          yield { type: "ping" };
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      } finally {
+        returned = true;
+      }
+    }
+    const ends: (RelayError | undefined)[] = [];
+    const reader = sseStream(events(), { onEnd: (e) => ends.push(e) }).getReader();
+    await reader.read();
+    await reader.cancel();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ends[0]?.status, 499);
+    assert.ok(returned);
+  });
+});
