@@ -34,7 +34,10 @@ function render(err: RelayError, state: RequestState | undefined): Response {
   const headers = new Headers({ "content-type": "application/json", "request-id": id });
   if (err.retryAfter) headers.set("retry-after", err.retryAfter);
   if (err.shouldRetry !== undefined) headers.set("x-should-retry", String(err.shouldRetry));
-  return new Response(JSON.stringify(errorEnvelope(err.type, err.message, id)), { status: err.status, headers });
+  return new Response(JSON.stringify(errorEnvelope(err.type, err.message, id)), {
+    status: err.status,
+    headers,
+  });
 }
 
 /**

@@ -70,7 +70,9 @@ function int(env: Record<string, string | undefined>, name: string, fallback?: n
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}: expected a positive integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new ConfigError(`${name}: expected a positive integer, got "${raw}"`);
+  }
   return n;
 }
 
@@ -94,7 +96,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const apiKey = env.RELAYX_API_KEY?.trim() || undefined;
   // Listening beyond loopback without a key would hand the upstream credentials to anyone on the network.
   if (!isLoopback(host) && !apiKey) {
-    throw new ConfigError(`HOST: listening on "${host}" needs RELAYX_API_KEY so that relayx is not an open relay`);
+    throw new ConfigError(
+      `HOST: listening on "${host}" needs RELAYX_API_KEY so that relayx is not an open relay`,
+    );
   }
   const logRaw = env.LOG_FORMAT?.trim() || "json";
   if (logRaw !== "json" && logRaw !== "text" && logRaw !== "off") {

@@ -128,11 +128,17 @@ export function contextOverflowError(upstreamMessage: string, estimate: number, 
   let tokens = toInt(anthropic?.[1]);
   let maximum = toInt(anthropic?.[2]);
   maximum ??= toInt(upstreamMessage.match(/(?:maximum|max|limit)[a-z ]{0,30}?(?:is|of)?\s*(\d[\d,]*)/i)?.[1]);
-  tokens ??= toInt(upstreamMessage.match(/(?:resulted in|requested|you requested|has|contains)\s*(\d[\d,]*)/i)?.[1]);
+  tokens ??= toInt(
+    upstreamMessage.match(/(?:resulted in|requested|you requested|has|contains)\s*(\d[\d,]*)/i)?.[1],
+  );
   maximum ??= window;
   tokens ??= estimate;
   if (tokens <= maximum) tokens = maximum + 1;
-  return new RelayError("invalid_request_error", `prompt is too long: ${tokens} tokens > ${maximum} maximum`, {
-    shouldRetry: false,
-  });
+  return new RelayError(
+    "invalid_request_error",
+    `prompt is too long: ${tokens} tokens > ${maximum} maximum`,
+    {
+      shouldRetry: false,
+    },
+  );
 }

@@ -24,7 +24,8 @@ function setup(opts: { apiKey?: string } = {}) {
     apiKey: opts.apiKey ?? "dummy",
     baseURL: "http://relay.test",
     maxRetries: 0,
-    fetch: (url: string | URL | Request, init?: RequestInit) => Promise.resolve(app.fetch(new Request(url, init))),
+    fetch: (url: string | URL | Request, init?: RequestInit) =>
+      Promise.resolve(app.fetch(new Request(url, init))),
   });
   return { app, backend, logs, post, sdk };
 }
@@ -186,7 +187,11 @@ Deno.test("createApp() serves messages, counts, models and health", async (t) =>
     const res = await post("/v1/messages", { body: body({ stream: true }) });
     assert.equal(res.status, 200);
     const text = await res.text();
-    assert.ok(text.endsWith('event: error\ndata: {"type":"error","error":{"type":"api_error","message":"Upstream broke"}}\n\n'));
+    assert.ok(
+      text.endsWith(
+        'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"Upstream broke"}}\n\n',
+      ),
+    );
     assert.ok(!text.includes("message_stop"));
     assert.equal(logs[0]?.error_type, "api_error");
   });
@@ -206,7 +211,10 @@ Deno.test("createApp() serves messages, counts, models and health", async (t) =>
     const { post, backend } = setup();
     const res = await post("/v1/messages?beta=true", {
       body: body({ context_management: { edits: [] }, betas: ["made-up-2099-01-01"], speed: "fast" }),
-      headers: { "anthropic-beta": "brand-new-flag-2030-01-01,claude-code-20250219", "content-type": "application/json" },
+      headers: {
+        "anthropic-beta": "brand-new-flag-2030-01-01,claude-code-20250219",
+        "content-type": "application/json",
+      },
     });
     assert.equal(res.status, 200);
     assert.deepEqual(backend.calls[0]?.request.betas, [
@@ -233,7 +241,10 @@ Deno.test("createApp() serves messages, counts, models and health", async (t) =>
 
   await t.step("count_tokens answers input_tokens", async () => {
     const { sdk } = setup();
-    const r = await sdk.messages.countTokens({ model: "claude-opus-5-5", messages: [{ role: "user", content: "Hi" }] });
+    const r = await sdk.messages.countTokens({
+      model: "claude-opus-5-5",
+      messages: [{ role: "user", content: "Hi" }],
+    });
     assert.deepEqual(r, { input_tokens: 42 });
   });
 

@@ -10,7 +10,8 @@ import { z } from "zod";
 import type { ContentBlock, CountTokensRequest, MessagesRequest } from "./types.ts";
 import { RelayError } from "../errors.ts";
 
-const cacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.enum(["5m", "1h"]).optional() }).nullable()
+const cacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.enum(["5m", "1h"]).optional() })
+  .nullable()
   .optional();
 
 const text = z.object({
@@ -191,13 +192,15 @@ type Parsed = z.infer<typeof messagesSchema> | z.infer<typeof countSchema>;
 // The schema above mirrors types.ts; this is the one place its output is viewed as those types.
 function normalise(body: Parsed, betaHeader: string | null): CountTokensRequest {
   const betas = [...(body.betas ?? [])];
-  if (betaHeader) for (const b of betaHeader.split(",")) if (b.trim()) betas.push(b.trim());
+  if (betaHeader) { for (const b of betaHeader.split(",")) if (b.trim()) betas.push(b.trim()); }
   const request = {
     ...body,
     // String content is one text block; normalising here spares every translator the two shapes.
     messages: body.messages.map((m) => ({
       role: m.role,
-      content: typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content as ContentBlock[],
+      content: typeof m.content === "string"
+        ? [{ type: "text", text: m.content }]
+        : m.content as ContentBlock[],
     })),
     system: typeof body.system === "string"
       ? (body.system === "" ? undefined : [{ type: "text", text: body.system }])

@@ -77,7 +77,12 @@ export interface ToolReferenceBlock {
 }
 
 /** What a tool_result may contain. */
-export type ToolResultContent = TextBlock | ImageBlock | DocumentBlock | SearchResultBlock | ToolReferenceBlock;
+export type ToolResultContent =
+  | TextBlock
+  | ImageBlock
+  | DocumentBlock
+  | SearchResultBlock
+  | ToolReferenceBlock;
 
 /** The client's answer to a tool call. */
 export interface ToolResultBlock {

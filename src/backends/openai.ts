@@ -7,12 +7,17 @@
  * @module
  */
 import OpenAI from "openai";
-import type { CountTokensRequest, MessageResponse, MessagesRequest, StreamEvent } from "../anthropic/types.ts";
+import type {
+  CountTokensRequest,
+  MessageResponse,
+  MessagesRequest,
+  StreamEvent,
+} from "../anthropic/types.ts";
 import type { OpenAIConfig } from "../config.ts";
 import { claudeFamily } from "../config.ts";
 import { RelayError } from "../errors.ts";
 import { estimateInputTokens } from "../tokens.ts";
-import { fromOpenAIResponse, type FromOpenAIOptions } from "../translate/from_openai.ts";
+import { type FromOpenAIOptions, fromOpenAIResponse } from "../translate/from_openai.ts";
 import { connectionError, fromOpenAIError } from "../translate/openai_errors.ts";
 import { fromOpenAIStream } from "../translate/openai_stream.ts";
 import { contextWindow, maxOutputTokens, PROVIDERS } from "../translate/providers.ts";
@@ -174,7 +179,11 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
       const models: ModelInfo[] = [
         { id: "claude-opus-4-5", display_name: `Claude Opus -> ${config.model}`, upstream: config.model },
         { id: "claude-sonnet-4-5", display_name: `Claude Sonnet -> ${config.model}`, upstream: config.model },
-        { id: "claude-haiku-4-5", display_name: `Claude Haiku -> ${config.smallModel}`, upstream: config.smallModel },
+        {
+          id: "claude-haiku-4-5",
+          display_name: `Claude Haiku -> ${config.smallModel}`,
+          upstream: config.smallModel,
+        },
       ];
       for (const m of new Set([config.model, config.smallModel])) {
         models.push({ id: m, display_name: m, upstream: m });

@@ -85,7 +85,9 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
         const u = event.usage;
         record.output_tokens = u.output_tokens;
         if (u.input_tokens !== undefined) record.input_tokens = u.input_tokens;
-        if (u.cache_read_input_tokens !== undefined) record.cache_read_input_tokens = u.cache_read_input_tokens;
+        if (u.cache_read_input_tokens !== undefined) {
+          record.cache_read_input_tokens = u.cache_read_input_tokens;
+        }
         if (u.cache_creation_input_tokens !== undefined) {
           record.cache_creation_input_tokens = u.cache_creation_input_tokens;
         }

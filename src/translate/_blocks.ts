@@ -57,9 +57,15 @@ export class BlockSequencer {
     if (this.#open !== "text" || this.#key !== key) {
       this.close(out);
       this.#start("text", key);
-      out.push({ type: "content_block_start", index: this.#index, content_block: { type: "text", text: "" } });
+      out.push({
+        type: "content_block_start",
+        index: this.#index,
+        content_block: { type: "text", text: "" },
+      });
     }
-    if (text !== "") out.push({ type: "content_block_delta", index: this.#index, delta: { type: "text_delta", text } });
+    if (text !== "") {
+      out.push({ type: "content_block_delta", index: this.#index, delta: { type: "text_delta", text } });
+    }
   }
 
   /** Appends reasoning, opening a thinking block when needed. */
@@ -74,21 +80,33 @@ export class BlockSequencer {
       });
     }
     if (thinking !== "") {
-      out.push({ type: "content_block_delta", index: this.#index, delta: { type: "thinking_delta", thinking } });
+      out.push({
+        type: "content_block_delta",
+        index: this.#index,
+        delta: { type: "thinking_delta", thinking },
+      });
     }
   }
 
   /** Sends the signature of the open thinking block (opening an empty one if none is open). */
   signature(signature: string, out: StreamEvent[], key?: string | number): void {
     if (this.#open !== "thinking") this.thinking("", out, key);
-    out.push({ type: "content_block_delta", index: this.#index, delta: { type: "signature_delta", signature } });
+    out.push({
+      type: "content_block_delta",
+      index: this.#index,
+      delta: { type: "signature_delta", signature },
+    });
   }
 
   /** Emits a complete redacted_thinking block. */
   redacted(data: string, out: StreamEvent[]): void {
     this.close(out);
     this.#start("redacted_thinking", undefined);
-    out.push({ type: "content_block_start", index: this.#index, content_block: { type: "redacted_thinking", data } });
+    out.push({
+      type: "content_block_start",
+      index: this.#index,
+      content_block: { type: "redacted_thinking", data },
+    });
     this.close(out);
   }
 

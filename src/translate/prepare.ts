@@ -4,7 +4,14 @@
  *
  * @module
  */
-import type { ContentBlock, CustomTool, Message, MessagesRequest, Tool, ToolResultContent } from "../anthropic/types.ts";
+import type {
+  ContentBlock,
+  CustomTool,
+  Message,
+  MessagesRequest,
+  Tool,
+  ToolResultContent,
+} from "../anthropic/types.ts";
 import { RelayError } from "../errors.ts";
 
 /** True for client-defined tools; any other `type` is a tool Anthropic runs on its own servers. */
@@ -31,7 +38,9 @@ function referencedTools(messages: Message[]): Set<string> {
 
 function rewriteResultContent(content: ToolResultContent[]): ToolResultContent[] {
   if (!content.some((c) => c.type === "tool_reference")) return content;
-  return content.map((c) => c.type === "tool_reference" ? { type: "text", text: toolReferenceText(c.tool_name) } : c);
+  return content.map((c) =>
+    c.type === "tool_reference" ? { type: "text", text: toolReferenceText(c.tool_name) } : c
+  );
 }
 
 function rewriteBlocks(blocks: ContentBlock[]): ContentBlock[] {

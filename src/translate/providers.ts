@@ -6,7 +6,15 @@
  */
 
 /** The OpenAI-compatible providers relayx knows the quirks of. */
-export type ProviderName = "openai" | "gemini" | "ollama" | "lmstudio" | "openrouter" | "deepseek" | "vllm" | "generic";
+export type ProviderName =
+  | "openai"
+  | "gemini"
+  | "ollama"
+  | "lmstudio"
+  | "openrouter"
+  | "deepseek"
+  | "vllm"
+  | "generic";
 
 /** How a provider takes reasoning settings and returns reasoning. */
 export type ReasoningStyle = "openai" | "gemini" | "openrouter" | "deepseek" | "ollama" | "vllm" | "generic";

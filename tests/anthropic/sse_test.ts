@@ -21,7 +21,10 @@ Deno.test("sseStream()", async (t) => {
     }
     const ends: unknown[] = [];
     const text = await collect(sseStream(events(), { first: { type: "ping" }, onEnd: (e) => ends.push(e) }));
-    assert.equal(text, 'event: ping\ndata: {"type":"ping"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n');
+    assert.equal(
+      text,
+      'event: ping\ndata: {"type":"ping"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+    );
     assert.deepEqual(ends, [undefined]);
   });
 
@@ -32,7 +35,11 @@ Deno.test("sseStream()", async (t) => {
     }
     const ends: (RelayError | undefined)[] = [];
     const text = await collect(sseStream(events(), { onEnd: (e) => ends.push(e) }));
-    assert.ok(text.endsWith('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Busy"}}\n\n'));
+    assert.ok(
+      text.endsWith(
+        'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Busy"}}\n\n',
+      ),
+    );
     assert.equal(ends[0]?.type, "overloaded_error");
   });
 
@@ -53,7 +60,7 @@ Deno.test("sseStream()", async (t) => {
     }
     const text = await collect(sseStream(events(), { pingMs: 30 }));
     assert.ok(text.startsWith('event: ping\ndata: {"type":"ping"}\n\n'));
-    assert.ok(text.endsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+    assert.ok(text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'));
   });
 
   await t.step("cancelling reports a disconnect and returns the iterator", async () => {

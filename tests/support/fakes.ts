@@ -49,7 +49,12 @@ export function textEvents(pieces: string[], model = "claude-opus-5-5"): StreamE
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: 10, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        usage: {
+          input_tokens: 10,
+          output_tokens: 1,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+        },
       },
     },
     { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
