@@ -121,13 +121,15 @@ const toolChoice = z.discriminatedUnion("type", [
   z.object({ type: z.literal("none") }),
 ]);
 
+const display = z.enum(["summarized", "omitted"]).optional().catch("summarized");
+
 const thinking = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("enabled"),
     budget_tokens: z.number().int(),
-    display: z.enum(["summarized", "omitted"]).optional(),
+    display: display,
   }),
-  z.object({ type: z.literal("adaptive"), display: z.enum(["summarized", "omitted"]).optional() }),
+  z.object({ type: z.literal("adaptive"), display: display }),
   z.object({ type: z.literal("disabled") }),
 ]);
 
@@ -139,7 +141,7 @@ const common = {
   tool_choice: toolChoice.optional(),
   thinking: thinking.optional(),
   output_config: z.object({
-    effort: z.enum(["low", "medium", "high", "xhigh", "max"]).optional(),
+    effort: z.enum(["low", "medium", "high", "xhigh", "max"]).optional().catch(undefined),
     format: z.object({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }).nullable()
       .optional(),
   }).optional(),
