@@ -68,12 +68,13 @@ export async function createRelay(env: Record<string, string | undefined>): Prom
 let lazy: Promise<Relay> | undefined;
 
 /** For `deno serve --parallel main.ts`: builds relayx from the environment on the first request. */
-export default {
+const serveExport: Deno.ServeDefaultExport = {
   fetch(request: Request): Promise<Response> {
     lazy ??= createRelay(Deno.env.toObject());
     return lazy.then((relay) => relay.fetch(request));
   },
-} satisfies Deno.ServeDefaultExport;
+};
+export default serveExport;
 
 async function serve(): Promise<void> {
   let relay: Relay;

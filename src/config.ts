@@ -90,8 +90,12 @@ function isLoopback(host: string): boolean {
  * @throws {ConfigError} naming the variable that is wrong.
  */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const port = int(env, "SERVER_PORT", 8082) ?? 8082;
-  if (port > 65535) throw new ConfigError(`SERVER_PORT: expected a port number, got "${port}"`);
+  const portRaw = env.SERVER_PORT?.trim() || "8082";
+  const port = Number(portRaw);
+  // 0 asks the system for any free port (the start-up line says which).
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`SERVER_PORT: expected a port number, got "${portRaw}"`);
+  }
   const host = env.HOST?.trim() || "127.0.0.1";
   const apiKey = env.RELAYX_API_KEY?.trim() || undefined;
   // Listening beyond loopback without a key would hand the upstream credentials to anyone on the network.

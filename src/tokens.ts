@@ -9,7 +9,12 @@
  * @module
  */
 import { countTokens } from "gpt-tokenizer";
-import type { ContentBlock, CountTokensRequest, ToolResultContent } from "./anthropic/types.ts";
+import type {
+  ContentBlock,
+  CountTokensRequest,
+  DocumentSource,
+  ToolResultContent,
+} from "./anthropic/types.ts";
 
 const MAX_CACHED_CHARS = 16 * 1024 * 1024;
 const cache = new Map<string, number>();
@@ -50,32 +55,34 @@ function resultTokens(content: string | ToolResultContent[] | undefined): number
   return n;
 }
 
+function documentTokens(s: DocumentSource): number {
+  switch (s.type) {
+    case "base64":
+      return Math.ceil(s.data.length * PDF_TOKENS_PER_BASE64_CHAR);
+    case "text":
+      return textTokens(s.data);
+    case "content":
+      return typeof s.content === "string"
+        ? textTokens(s.content)
+        : s.content.reduce((n, c) => n + blockTokens(c), 0);
+    case "url":
+    case "file":
+      return IMAGE_TOKENS;
+    default: {
+      const never: never = s;
+      return never;
+    }
+  }
+}
+
 function blockTokens(block: ContentBlock | ToolResultContent): number {
   switch (block.type) {
     case "text":
       return textTokens(block.text);
     case "image":
       return IMAGE_TOKENS;
-    case "document": {
-      const s = block.source;
-      switch (s.type) {
-        case "base64":
-          return Math.ceil(s.data.length * PDF_TOKENS_PER_BASE64_CHAR);
-        case "text":
-          return textTokens(s.data);
-        case "content":
-          return typeof s.content === "string"
-            ? textTokens(s.content)
-            : s.content.reduce((n, c) => n + blockTokens(c), 0);
-        case "url":
-        case "file":
-          return IMAGE_TOKENS;
-        default: {
-          const never: never = s;
-          return never;
-        }
-      }
-    }
+    case "document":
+      return documentTokens(block.source);
     case "search_result":
       return textTokens(block.title) + block.content.reduce((n, c) => n + textTokens(c.text), 0);
     case "tool_use":

@@ -39,6 +39,5 @@ export interface AppEnv {
 
 /** Formats warnings for the `x-relayx-warnings` header (ASCII, one line, bounded). */
 export function warningsHeader(warnings: string[]): string {
-  // deno-lint-ignore no-control-regex
   return warnings.join("; ").replace(/[^\x20-\x7e]/g, "?").slice(0, 2000);
 }

@@ -1,0 +1,105 @@
+/**
+ * The server as users start it: a subprocess with exactly the README's permission flags.
+ */
+import assert from "node:assert/strict";
+import { startMockOpenAI, textStream } from "./support/mock_openai.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** Starts main.ts with the given flags and environment; resolves with the start-up line. */
+async function startServer(flags: string[], env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...flags, "main.ts"],
+    cwd: root,
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/tmp", NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { done, value } = await lines.read();
+    if (done) break;
+    out += value;
+  }
+  const banner = out.split("\n")[0] ?? "";
+  const url = banner.match(/listening on (http:\/\/\S+)/)?.[1];
+  const logs: string[] = [];
+  const drain = (async () => {
+    for (;;) {
+      const { done, value } = await lines.read();
+      if (done) break;
+      logs.push(value);
+    }
+  })();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await child.status;
+    await drain;
+    await child.stderr.cancel();
+  };
+  return { banner, url, logs, stop };
+}
+
+Deno.test("main.ts serves the OpenAI-compatible backend with only --allow-net --allow-env", async () => {
+  await using mock = await startMockOpenAI();
+  mock.enqueue(textStream("Hi from the mock"));
+  const server = await startServer(["--allow-net", "--allow-env"], {
+    LLM_BACKEND: "openai_compatible",
+    OPENAI_BASE_URL: mock.url,
+    OPENAI_API_KEY: "sk-never-logged",
+    OPENAI_MODEL: "gpt-4.1",
+    OPENAI_PROVIDER: "openai",
+    SERVER_PORT: "0",
+  });
+  try {
+    assert.ok(server.url, `no start-up line: ${server.banner}`);
+    assert.match(server.banner, /backend openai_compatible/);
+    assert.match(server.banner, /gpt-4\.1/);
+    assert.match(server.banner, /export ANTHROPIC_BASE_URL=http:\/\/127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(server.banner, /sk-never-logged/);
+    const res = await fetch(`${server.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": "client-key-never-logged" },
+      body: JSON.stringify({
+        model: "claude-opus-5-5",
+        max_tokens: 50,
+        stream: true,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const deltas = [...text.matchAll(/"text_delta","text":"([^"]*)"/g)].map((m) => m[1]).join("");
+    assert.equal(deltas, "Hi from the mock");
+    assert.match(text, /event: message_stop/);
+    const health = await (await fetch(`${server.url}/health`)).json();
+    assert.deepEqual(health, { status: "ok", backend: "openai_compatible" });
+  } finally {
+    await server.stop();
+  }
+  const logged = server.logs.join("");
+  assert.match(logged, /"upstream_model":"gpt-4\.1"/);
+  assert.doesNotMatch(logged, /never-logged/);
+});
+
+Deno.test("main.ts stops at start with one line naming a bad variable", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "main.ts"],
+    cwd: root,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      NO_COLOR: "1",
+      LLM_BACKEND: "openai_compatible",
+      OPENAI_BASE_URL: "x",
+    },
+  }).output();
+  assert.equal(out.code, 1);
+  const err = new TextDecoder().decode(out.stderr).trim();
+  assert.equal(err.split("\n").length, 1, err);
+  assert.match(err, /^relayx: configuration error: OPENAI_BASE_URL: /);
+});
