@@ -95,6 +95,7 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
     },
     onEnd(error) {
       c.req.raw.signal.removeEventListener("abort", onClientGone);
+      record.status = error?.status ?? 200;
       if (error) {
         if (error.status === 499) abort.abort();
         record.status = error.status;

@@ -1,0 +1,166 @@
+/**
+ * Bedrock's streaming responses read straight off the wire. The SDK still builds, signs and sends the
+ * request and turns error statuses into typed exceptions; a successful `application/vnd.amazon.eventstream`
+ * body is taken from it before its deserializer runs and decoded here with the SDK's own frame codec,
+ * because the SDK's per-event layers cost several times the decoding itself (see performance.md).
+ *
+ * @module
+ */
+import type {
+  ConverseStreamCommand,
+  InvokeModelWithResponseStreamCommand,
+} from "@aws-sdk/client-bedrock-runtime";
+import { EventStreamCodec } from "@smithy/eventstream-codec";
+import { RelayError } from "../errors.ts";
+import { streamExceptionToError } from "../translate/bedrock_errors.ts";
+import { base64ToBytes } from "../translate/_encoding.ts";
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const codec = new EventStreamCodec((bytes) => decoder.decode(bytes), (text) => encoder.encode(text));
+
+/** One decoded frame. */
+export interface EventStreamMessage {
+  /** `event` (typed by `:event-type`), `exception` (by `:exception-type`) or `error` (by `:error-code`). */
+  kind: "event" | "exception" | "error";
+  /** The event or exception type, or the error code. */
+  type: string;
+  /** The frame's payload (JSON for Bedrock). */
+  body: Uint8Array;
+}
+
+interface RawResponse {
+  statusCode?: number;
+  body?: unknown;
+}
+
+/**
+ * Makes the command hand over its successful response body instead of deserializing it. The returned
+ * function gives the body once the command has been sent (undefined if the SDK never saw a 200).
+ *
+ * @example
+ * ```ts
+ * const body = takeRawBody(command);
+ * await client.send(command);
+ * for await (const m of eventStreamMessages(body()!)) use(m);
+ * ```
+ */
+export function takeRawBody(
+  command: ConverseStreamCommand | InvokeModelWithResponseStreamCommand,
+): () => ReadableStream<Uint8Array> | undefined {
+  let taken: ReadableStream<Uint8Array> | undefined;
+  // Registered in the deserialize step with low priority: it runs inside the SDK's deserializer, so it
+  // sees the raw HTTP response first. Errors keep their body for the SDK's typed exceptions.
+  // The stack's own types tie a middleware to the command's input and output; this one touches neither.
+  (command.middlewareStack as { add(mw: unknown, options: Record<string, unknown>): void }).add(
+    (next: (args: unknown) => Promise<{ response: unknown; output: unknown }>) => async (args: unknown) => {
+      const result = await next(args);
+      const response = result.response as RawResponse;
+      if (response.statusCode === 200 && response.body instanceof ReadableStream) {
+        taken = response.body;
+        // The SDK gets an empty stream: it is never read, because relayx reads the real one.
+        response.body = new ReadableStream({ start: (c) => c.close() });
+      }
+      return result;
+    },
+    { step: "deserialize", priority: "low", name: "relayxRawEventStream", override: true },
+  );
+  return () => taken;
+}
+
+function headerString(headers: Record<string, { value: unknown }>, name: string): string {
+  const v = headers[name]?.value;
+  return typeof v === "string" ? v : "";
+}
+
+/**
+ * Splits an event-stream body into frames and decodes each (CRCs checked by the codec).
+ *
+ * @throws {Error} when the body ends inside a frame.
+ */
+export async function* eventStreamMessages(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<EventStreamMessage> {
+  const reader = body.getReader();
+  let buf: Uint8Array = new Uint8Array(0);
+  let done = false;
+  try {
+    while (true) {
+      const next = await reader.read();
+      if (next.done) break;
+      const chunk = next.value;
+      buf = buf.length === 0 ? chunk : concat(buf, chunk);
+      let off = 0;
+      while (buf.length - off >= 12) {
+        const total = new DataView(buf.buffer, buf.byteOffset + off, 4).getUint32(0, false);
+        if (buf.length - off < total) break;
+        const message = codec.decode(buf.subarray(off, off + total));
+        off += total;
+        const headers = message.headers as Record<string, { value: unknown }>;
+        const kind = headerString(headers, ":message-type");
+        if (kind === "exception") {
+          yield { kind, type: headerString(headers, ":exception-type"), body: message.body };
+        } else if (kind === "error") {
+          yield {
+            kind,
+            type: headerString(headers, ":error-code"),
+            body: encoder.encode(headerString(headers, ":error-message")),
+          };
+        } else {
+          yield { kind: "event", type: headerString(headers, ":event-type"), body: message.body };
+        }
+      }
+      buf = off === buf.length ? new Uint8Array(0) : buf.subarray(off);
+    }
+    if (buf.length) throw new Error("Truncated event message received.");
+    done = true;
+  } finally {
+    // Early return (client gone) or failure: release the connection instead of reading on.
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function json(bytes: Uint8Array): unknown {
+  return bytes.length ? JSON.parse(decoder.decode(bytes)) : {};
+}
+
+function streamError(m: EventStreamMessage): RelayError {
+  const text = decoder.decode(m.body);
+  return new RelayError("api_error", `Bedrock stream error ${m.type}: ${text}`.trim());
+}
+
+/**
+ * A ConverseStream body as the union members the SDK would yield (`{contentBlockDelta: {...}}`,
+ * `{throttlingException: {...}}`); byte fields stay base64 strings, which the translator accepts.
+ */
+export async function* converseEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<Record<string, unknown>> {
+  for await (const m of eventStreamMessages(body)) {
+    if (m.kind === "error") throw streamError(m);
+    yield { [m.type]: json(m.body) };
+  }
+}
+
+/**
+ * An InvokeModelWithResponseStream body as the Anthropic events inside its chunks.
+ *
+ * @throws {RelayError} for an exception frame (mapped like the SDK's exceptions).
+ */
+export async function* invokeEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  for await (const m of eventStreamMessages(body)) {
+    if (m.kind === "error") throw streamError(m);
+    if (m.kind === "exception") throw streamExceptionToError(m.type, json(m.body));
+    if (m.type !== "chunk") continue;
+    const payload = json(m.body) as { bytes?: unknown };
+    if (typeof payload.bytes === "string") yield JSON.parse(decoder.decode(base64ToBytes(payload.bytes)));
+  }
+}
