@@ -36,6 +36,25 @@ import type {
   OpenAIToolChoice,
 } from "./openai_types.ts";
 
+/**
+ * The `user` field's value: OpenAI takes at most 64 characters. Claude Code's `metadata.user_id` is a JSON
+ * string whose stable part is `device_id`; cutting the raw string would keep a useless prefix of it.
+ */
+function endUserId(raw: string): string {
+  if (raw.startsWith("{")) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed === "object" && parsed !== null && "device_id" in parsed) {
+        const id = (parsed as { device_id: unknown }).device_id;
+        if (typeof id === "string" && id !== "") return id.slice(0, 64);
+      }
+    } catch {
+      // Not JSON after all: fall through to the plain cut.
+    }
+  }
+  return raw.slice(0, 64);
+}
+
 /** Options for {@linkcode toOpenAIRequest}. */
 export interface ToOpenAIOptions {
   /** The upstream model name. */
@@ -595,7 +614,7 @@ export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIOptions): Op
     }
   }
   const userId = req.metadata?.user_id;
-  if (provider.userField && typeof userId === "string" && userId !== "") body.user = userId.slice(0, 64);
+  if (provider.userField && typeof userId === "string" && userId !== "") body.user = endUserId(userId);
 
   if (opts.stream) {
     body.stream = true;
