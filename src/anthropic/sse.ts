@@ -17,22 +17,32 @@ export interface SseStreamOptions {
   pingMs?: number;
   /** Sees every event before it is framed (usage accounting, time to first byte). */
   observe?: (event: StreamEvent) => void;
-  /** An event already taken from the iterator (the route pulls one to learn that the upstream answered). */
-  first?: StreamEvent;
+  /** A batch already taken from the iterator (the route pulls one to learn that the upstream answered). */
+  first?: StreamEvent[];
   /** Called once when the stream ends, is cancelled or fails; `error` is set for failures. */
   onEnd?: (error?: RelayError) => void;
 }
 
 const encoder = new TextEncoder();
 
+/** Frames a batch of events as one string. */
+export function frameEvents(events: readonly StreamEvent[], observe?: (event: StreamEvent) => void): string {
+  let text = "";
+  for (const event of events) {
+    observe?.(event);
+    text += frameEvent(event);
+  }
+  return text;
+}
+
 /**
- * Frames an async iterable of events into an SSE byte stream.
+ * Frames an async iterable of event batches into an SSE byte stream, one write per batch.
  *
  * A failure of the iterable becomes a final Anthropic `error` event, so the stream never just stops;
  * cancelling the byte stream (client gone) returns the iterator, whose `finally` aborts the upstream call.
  */
 export function sseStream(
-  events: AsyncIterable<StreamEvent> | AsyncIterator<StreamEvent>,
+  events: AsyncIterable<StreamEvent[]> | AsyncIterator<StreamEvent[]>,
   options: SseStreamOptions = {},
 ): ReadableStream<Uint8Array> {
   const iterator = Symbol.asyncIterator in events ? events[Symbol.asyncIterator]() : events;
@@ -48,10 +58,7 @@ export function sseStream(
   };
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      if (options.first) {
-        options.observe?.(options.first);
-        controller.enqueue(encoder.encode(frameEvent(options.first)));
-      }
+      if (options.first) controller.enqueue(encoder.encode(frameEvents(options.first, options.observe)));
       // One interval per stream rather than a timer per chunk: the per-chunk path stays free of timers.
       timer = setInterval(() => {
         if (ended || Date.now() - last < pingMs) return;
@@ -69,8 +76,7 @@ export function sseStream(
           return;
         }
         last = Date.now();
-        options.observe?.(result.value);
-        controller.enqueue(encoder.encode(frameEvent(result.value)));
+        controller.enqueue(encoder.encode(frameEvents(result.value, options.observe)));
       } catch (err) {
         if (ended) return;
         const relay = toRelayError(err);

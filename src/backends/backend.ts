@@ -54,10 +54,11 @@ export interface Backend {
   /** A complete message. Throws {@linkcode RelayError} on failure. */
   complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse>;
   /**
-   * Stream events. Failing before the first event becomes an HTTP error; after it, an `error` event.
-   * Returning the iterator early (client gone) must abort the upstream call.
+   * Stream events, in batches: each batch holds the events one upstream read produced (never empty), so
+   * that the server writes them at once. Failing before the first batch becomes an HTTP error; after it,
+   * an `error` event. Returning the iterator early (client gone) must abort the upstream call.
    */
-  stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent>;
+  stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent[]>;
   /** Input tokens of a request, as the upstream or the tokenizer counts them. */
   countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number>;
   /** The models `GET /v1/models` lists. */

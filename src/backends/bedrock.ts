@@ -30,12 +30,13 @@ import type {
 } from "../anthropic/types.ts";
 import type { BedrockConfig } from "../config.ts";
 import { RelayError } from "../errors.ts";
-import { estimateInputTokens } from "../tokens.ts";
+import { countInputTokens, estimateInputTokens } from "../tokens.ts";
 import { fromBedrockError, streamExceptionToError } from "../translate/bedrock_errors.ts";
 import { bedrockModelInfo, foundationModelId } from "../translate/bedrock_models.ts";
-import { type BedrockStreamOptions, fromConverseStream } from "../translate/converse_stream.ts";
+import { type BedrockStreamOptions, converseStreamTranslator } from "../translate/converse_stream.ts";
+import { translateBatches } from "../translate/stream_translator.ts";
 import { type FromBedrockOptions, fromConverseResponse } from "../translate/from_converse.ts";
-import { fromInvokeResponse, fromInvokeStream } from "../translate/invoke_stream.ts";
+import { fromInvokeResponse, invokeStreamTranslator } from "../translate/invoke_stream.ts";
 import { requestToolNames, toConverseRequest } from "../translate/to_converse.ts";
 import { toInvokeBody } from "../translate/to_invoke.ts";
 import { toolNameMap } from "../translate/tool_names.ts";
@@ -47,7 +48,7 @@ import {
   loginHint,
   planAuth,
 } from "./bedrock_auth.ts";
-import { converseEvents, invokeEvents, takeRawBody } from "./bedrock_eventstream.ts";
+import { converseEventBatches, invokeEventBatches, takeRawBody } from "./bedrock_eventstream.ts";
 import {
   createModelResolver,
   CURRENT_CLAUDE,
@@ -111,6 +112,11 @@ function retryAfterOf(err: unknown): string | undefined {
 function isAbort(err: unknown): boolean {
   const name = rec(err)?.name;
   return name === "AbortError" || name === "RequestAbortedError";
+}
+
+/** Events of the SDK's own stream iterator (the fallback when the raw body was not taken), one per batch. */
+async function* singles<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
 }
 
 /** InvokeModelWithResponseStream events -> the parsed Anthropic event in each chunk. */
@@ -262,13 +268,13 @@ export async function createBedrockBackend(
     });
   }
 
-  async function* streamEvents(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent> {
+  async function* streamEvents(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent[]> {
     const api = pickApi(ctx.model);
     // Translation errors (400s) are thrown before any upstream call.
     const input = api === "invoke" ? invokeBody(request, ctx) : converseInput(request, ctx);
     const local = new AbortController();
     const signal = AbortSignal.any([ctx.signal, local.signal]);
-    let events: AsyncIterable<StreamEvent>;
+    let events: AsyncIterable<StreamEvent[]>;
     try {
       if (input instanceof Uint8Array) {
         const command = new InvokeModelWithResponseStreamCommand({
@@ -280,17 +286,17 @@ export async function createBedrockBackend(
         const raw = takeRawBody(command);
         const res = await client.send(command, { abortSignal: signal });
         const body = raw();
-        const chunks = body ? invokeEvents(body) : res.body ? invokeChunks(res.body) : undefined;
+        const chunks = body ? invokeEventBatches(body) : res.body ? singles(invokeChunks(res.body)) : undefined;
         if (!chunks) throw new RelayError("api_error", "Bedrock returned no stream");
-        events = fromInvokeStream(chunks, streamOptions(request, ctx));
+        events = translateBatches(chunks, invokeStreamTranslator(streamOptions(request, ctx)));
       } else {
         const command = new ConverseStreamCommand(input);
         const raw = takeRawBody(command);
         const res = await client.send(command, { abortSignal: signal });
         const body = raw();
-        const stream = body ? converseEvents(body) : res.stream;
+        const stream = body ? converseEventBatches(body) : res.stream ? singles(res.stream) : undefined;
         if (!stream) throw new RelayError("api_error", "Bedrock returned no stream");
-        events = fromConverseStream(stream, streamOptions(request, ctx));
+        events = translateBatches(stream, converseStreamTranslator(streamOptions(request, ctx)));
       }
     } catch (err) {
       local.abort();
@@ -298,7 +304,7 @@ export async function createBedrockBackend(
     }
     let finished = false;
     try {
-      for await (const event of events) yield event;
+      yield* events;
       finished = true;
     } catch (err) {
       throw ctx.signal.aborted ? err : mapError(err, request, ctx.model);
@@ -402,12 +408,12 @@ export async function createBedrockBackend(
       }
     },
 
-    stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent> {
+    stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent[]> {
       return streamEvents(request, ctx);
     },
 
     async countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number> {
-      const estimate = () => estimateInputTokens(request);
+      const estimate = () => countInputTokens(request);
       const info = bedrockModelInfo(ctx.model);
       // CountTokens takes only bare foundation-model ids, and only Anthropic's models support it.
       const modelId = foundationModelId(ctx.model);

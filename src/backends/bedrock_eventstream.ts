@@ -74,13 +74,14 @@ function headerString(headers: Record<string, { value: unknown }>, name: string)
 }
 
 /**
- * Splits an event-stream body into frames and decodes each (CRCs checked by the codec).
+ * Splits an event-stream body into frames and decodes each (CRCs checked by the codec), yielding the
+ * frames of each network read together.
  *
  * @throws {Error} when the body ends inside a frame.
  */
-export async function* eventStreamMessages(
+export async function* eventStreamBatches(
   body: ReadableStream<Uint8Array>,
-): AsyncGenerator<EventStreamMessage> {
+): AsyncGenerator<EventStreamMessage[]> {
   const reader = body.getReader();
   let buf: Uint8Array = new Uint8Array(0);
   let done = false;
@@ -90,6 +91,7 @@ export async function* eventStreamMessages(
       if (next.done) break;
       const chunk = next.value;
       buf = buf.length === 0 ? chunk : concat(buf, chunk);
+      const batch: EventStreamMessage[] = [];
       let off = 0;
       while (buf.length - off >= 12) {
         const total = new DataView(buf.buffer, buf.byteOffset + off, 4).getUint32(0, false);
@@ -99,26 +101,37 @@ export async function* eventStreamMessages(
         const headers = message.headers as Record<string, { value: unknown }>;
         const kind = headerString(headers, ":message-type");
         if (kind === "exception") {
-          yield { kind, type: headerString(headers, ":exception-type"), body: message.body };
+          batch.push({ kind, type: headerString(headers, ":exception-type"), body: message.body });
         } else if (kind === "error") {
-          yield {
+          batch.push({
             kind,
             type: headerString(headers, ":error-code"),
             body: encoder.encode(headerString(headers, ":error-message")),
-          };
+          });
         } else {
-          yield { kind: "event", type: headerString(headers, ":event-type"), body: message.body };
+          batch.push({ kind: "event", type: headerString(headers, ":event-type"), body: message.body });
         }
       }
       buf = off === buf.length ? new Uint8Array(0) : buf.subarray(off);
+      if (batch.length) yield batch;
     }
     if (buf.length) throw new Error("Truncated event message received.");
     done = true;
   } finally {
-    // Early return (client gone) or failure: release the connection instead of reading on.
     if (!done) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
+}
+
+/**
+ * Splits an event-stream body into frames, one at a time.
+ *
+ * @throws {Error} when the body ends inside a frame.
+ */
+export async function* eventStreamMessages(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<EventStreamMessage> {
+  for await (const batch of eventStreamBatches(body)) yield* batch;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -137,6 +150,41 @@ function streamError(m: EventStreamMessage): RelayError {
   return new RelayError("api_error", `Bedrock stream error ${m.type}: ${text}`.trim());
 }
 
+function converseEvent(m: EventStreamMessage): Record<string, unknown> {
+  if (m.kind === "error") throw streamError(m);
+  return { [m.type]: json(m.body) };
+}
+
+/** The Anthropic event inside an InvokeModelWithResponseStream frame, if it carries one. */
+function invokeEvent(m: EventStreamMessage): unknown {
+  if (m.kind === "error") throw streamError(m);
+  if (m.kind === "exception") throw streamExceptionToError(m.type, json(m.body));
+  if (m.type !== "chunk") return undefined;
+  const payload = json(m.body) as { bytes?: unknown };
+  return typeof payload.bytes === "string"
+    ? JSON.parse(decoder.decode(base64ToBytes(payload.bytes)))
+    : undefined;
+}
+
+/** {@linkcode converseEvents}, one array per network read. */
+export async function* converseEventBatches(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<Record<string, unknown>[]> {
+  for await (const batch of eventStreamBatches(body)) yield batch.map(converseEvent);
+}
+
+/** {@linkcode invokeEvents}, one array per network read. */
+export async function* invokeEventBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown[]> {
+  for await (const batch of eventStreamBatches(body)) {
+    const events: unknown[] = [];
+    for (const m of batch) {
+      const e = invokeEvent(m);
+      if (e !== undefined) events.push(e);
+    }
+    if (events.length) yield events;
+  }
+}
+
 /**
  * A ConverseStream body as the union members the SDK would yield (`{contentBlockDelta: {...}}`,
  * `{throttlingException: {...}}`); byte fields stay base64 strings, which the translator accepts.
@@ -144,10 +192,7 @@ function streamError(m: EventStreamMessage): RelayError {
 export async function* converseEvents(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<Record<string, unknown>> {
-  for await (const m of eventStreamMessages(body)) {
-    if (m.kind === "error") throw streamError(m);
-    yield { [m.type]: json(m.body) };
-  }
+  for await (const m of eventStreamMessages(body)) yield converseEvent(m);
 }
 
 /**
@@ -157,10 +202,7 @@ export async function* converseEvents(
  */
 export async function* invokeEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
   for await (const m of eventStreamMessages(body)) {
-    if (m.kind === "error") throw streamError(m);
-    if (m.kind === "exception") throw streamExceptionToError(m.type, json(m.body));
-    if (m.type !== "chunk") continue;
-    const payload = json(m.body) as { bytes?: unknown };
-    if (typeof payload.bytes === "string") yield JSON.parse(decoder.decode(base64ToBytes(payload.bytes)));
+    const e = invokeEvent(m);
+    if (e !== undefined) yield e;
   }
 }

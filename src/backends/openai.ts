@@ -16,12 +16,13 @@ import type {
 import type { OpenAIConfig } from "../config.ts";
 import { claudeFamily } from "../config.ts";
 import { RelayError } from "../errors.ts";
-import { estimateInputTokens } from "../tokens.ts";
+import { countInputTokens, estimateInputTokens } from "../tokens.ts";
 import { type FromOpenAIOptions, fromOpenAIResponse } from "../translate/from_openai.ts";
 import { connectionError, fromOpenAIError } from "../translate/openai_errors.ts";
-import { fromOpenAIStream } from "../translate/openai_stream.ts";
+import { openAIStreamTranslator } from "../translate/openai_stream.ts";
+import { translateBatches } from "../translate/stream_translator.ts";
 import { contextWindow, maxOutputTokens, PROVIDERS } from "../translate/providers.ts";
-import { openAIChunks } from "../translate/sse_decode.ts";
+import { openAIChunkBatches } from "../translate/sse_decode.ts";
 import { toOpenAIRequest } from "../translate/to_openai.ts";
 import { toolNameMap } from "../translate/tool_names.ts";
 import { isCustomTool } from "../translate/prepare.ts";
@@ -144,7 +145,7 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
       return fromOpenAIResponse(json, { ...from, inputEstimate: estimateInputTokens(request) });
     },
 
-    async *stream(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent> {
+    async *stream(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent[]> {
       const { body, from } = translate(request, ctx, true);
       const local = new AbortController();
       const signal = AbortSignal.any([ctx.signal, local.signal]);
@@ -157,11 +158,8 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
       if (!res.body) throw new RelayError("api_error", "Upstream returned no body");
       let finished = false;
       try {
-        const events = fromOpenAIStream(openAIChunks(res.body), {
-          ...from,
-          inputEstimate: estimateInputTokens(request),
-        });
-        for await (const event of events) yield event;
+        const translator = openAIStreamTranslator({ ...from, inputEstimate: estimateInputTokens(request) });
+        yield* translateBatches(openAIChunkBatches(res.body), translator);
         finished = true;
       } catch (err) {
         throw ctx.signal.aborted ? err : mapError(err, request, ctx.model);
@@ -172,7 +170,7 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
     },
 
     countTokens(request: CountTokensRequest): Promise<number> {
-      return Promise.resolve(estimateInputTokens(request));
+      return countInputTokens(request);
     },
 
     listModels(): Promise<ModelInfo[]> {

@@ -55,7 +55,7 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
   }
 
   const iterator = deps.backend.stream(request, ctx)[Symbol.asyncIterator]();
-  let first: IteratorResult<StreamEvent>;
+  let first: IteratorResult<StreamEvent[]>;
   try {
     // Pull one event before committing to a 200: an upstream that fails before its first byte gets a
     // proper HTTP error, whose status drives the client's retries.

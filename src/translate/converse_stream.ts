@@ -9,6 +9,7 @@
  * @module
  */
 import type { DeltaUsage, StopReason, StreamEvent } from "../anthropic/types.ts";
+import { type StreamTranslator, translateEvents } from "./stream_translator.ts";
 import { RelayError } from "../errors.ts";
 import { BlockSequencer } from "./_blocks.ts";
 import { bytesToBase64 } from "./_encoding.ts";
@@ -226,25 +227,34 @@ class ConverseStreamState {
  * for await (const event of fromConverseStream(response.stream!, options)) send(event);
  * ```
  */
-export async function* fromConverseStream(
+export function fromConverseStream(
   events: AsyncIterable<unknown>,
   opts: BedrockStreamOptions,
 ): AsyncGenerator<StreamEvent> {
+  return translateEvents(events, converseStreamTranslator(opts), (err) => bedrockReadError(err, opts));
+}
+
+/** Errors thrown while reading the upstream (SDK exceptions, network failures) in Anthropic terms. */
+function bedrockReadError(err: unknown, opts: BedrockStreamOptions): unknown {
+  return fromBedrockError(err, { estimate: opts.inputEstimate, window: opts.contextWindow ?? 0 });
+}
+
+/** The synchronous translator behind {@linkcode fromConverseStream}, for drivers that batch. */
+export function converseStreamTranslator(opts: BedrockStreamOptions): StreamTranslator {
   const state = new ConverseStreamState(opts);
-  const out: StreamEvent[] = [];
-  try {
-    for await (const event of events) {
-      state.handle(event, out);
-      for (let i = 0; i < out.length; i++) yield out[i] as StreamEvent;
-      out.length = 0;
+  return {
+    get done() {
+      return state.done;
+    },
+    push(chunk: unknown, out: StreamEvent[]): void {
+      state.handle(chunk, out);
+    },
+    end(out: StreamEvent[]): void {
       if (state.done) return;
-    }
-  } catch (err) {
-    throw fromBedrockError(err, { estimate: opts.inputEstimate, window: opts.contextWindow ?? 0 });
-  }
-  if (!state.stop) {
-    throw new RelayError("api_error", "Bedrock stream ended before messageStop", { shouldRetry: true });
-  }
-  state.finish(out);
-  yield* out;
+      if (!state.stop) {
+        throw new RelayError("api_error", "Bedrock stream ended before messageStop", { shouldRetry: true });
+      }
+      state.finish(out);
+    },
+  };
 }

@@ -21,6 +21,7 @@ import type {
   Usage,
 } from "../anthropic/types.ts";
 import { errorTypeForStatus, RelayError } from "../errors.ts";
+import { type StreamTranslator, translateEvents } from "./stream_translator.ts";
 import { fromBedrockError } from "./bedrock_errors.ts";
 import { type BedrockStreamOptions, messageStart } from "./converse_stream.ts";
 import type { FromBedrockOptions } from "./from_converse.ts";
@@ -243,27 +244,36 @@ class InvokeStreamState {
  * for await (const event of fromInvokeStream(chunks, options)) send(event);
  * ```
  */
-export async function* fromInvokeStream(
+export function fromInvokeStream(
   chunks: AsyncIterable<unknown>,
   opts: BedrockStreamOptions,
 ): AsyncGenerator<StreamEvent> {
+  return translateEvents(chunks, invokeStreamTranslator(opts), (err) => bedrockReadError(err, opts));
+}
+
+/** Errors thrown while reading the upstream (SDK exceptions, network failures) in Anthropic terms. */
+function bedrockReadError(err: unknown, opts: BedrockStreamOptions): unknown {
+  return fromBedrockError(err, { estimate: opts.inputEstimate, window: opts.contextWindow ?? 0 });
+}
+
+/** The synchronous translator behind {@linkcode fromInvokeStream}, for drivers that batch. */
+export function invokeStreamTranslator(opts: BedrockStreamOptions): StreamTranslator {
   const state = new InvokeStreamState(opts);
-  const out: StreamEvent[] = [];
-  try {
-    for await (const chunk of chunks) {
+  return {
+    get done() {
+      return state.done;
+    },
+    push(chunk: unknown, out: StreamEvent[]): void {
       state.handle(chunk, out);
-      for (let i = 0; i < out.length; i++) yield out[i] as StreamEvent;
-      out.length = 0;
+    },
+    end(out: StreamEvent[]): void {
       if (state.done) return;
-    }
-  } catch (err) {
-    throw fromBedrockError(err, { estimate: opts.inputEstimate, window: opts.contextWindow ?? 0 });
-  }
-  if (!state.held) {
-    throw new RelayError("api_error", "Bedrock stream ended before message_delta", { shouldRetry: true });
-  }
-  state.finish(undefined, out);
-  yield* out;
+      if (!state.held) {
+        throw new RelayError("api_error", "Bedrock stream ended before message_delta", { shouldRetry: true });
+      }
+      state.finish(undefined, out);
+    },
+  };
 }
 
 function responseBlock(b: Rec, opts: FromBedrockOptions): ResponseBlock | undefined {

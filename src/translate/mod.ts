@@ -53,4 +53,4 @@ export { toInvokeBody } from "./to_invoke.ts";
 export { fromInvokeResponse, fromInvokeStream } from "./invoke_stream.ts";
 export { fromBedrockError } from "./bedrock_errors.ts";
 export { type BedrockModelInfo, bedrockModelInfo } from "./bedrock_models.ts";
-export { estimateInputTokens } from "../tokens.ts";
+export { countInputTokens, estimateInputTokens } from "../tokens.ts";

@@ -32,6 +32,7 @@ import {
 import { fromOpenAIErrorChunk } from "./openai_errors.ts";
 import { type CarriedReasoning, encodeSignature } from "./signature.ts";
 import { safeIdentifier } from "./tool_names.ts";
+import { type StreamTranslator, translateEvents } from "./stream_translator.ts";
 
 /** Tracks whether a JSON text streamed in fragments is complete (brackets balanced, no open string). */
 class JsonBalance {
@@ -572,27 +573,39 @@ class OpenAIStreamTranslator {
  * });
  * ```
  */
-export async function* fromOpenAIStream(
+export function fromOpenAIStream(
   chunks: AsyncIterable<unknown>,
   opts: FromOpenAIOptions,
 ): AsyncGenerator<StreamEvent> {
+  return translateEvents(chunks, openAIStreamTranslator(opts));
+}
+
+/**
+ * The synchronous translator behind {@linkcode fromOpenAIStream}: parsed chat-completion chunks in,
+ * Anthropic events out, for drivers that batch (see {@linkcode translateBatches}).
+ */
+export function openAIStreamTranslator(opts: FromOpenAIOptions): StreamTranslator {
   const t = new OpenAIStreamTranslator(opts);
-  const out: StreamEvent[] = [];
-  for await (const chunk of chunks) {
-    if (!isRecord(chunk)) continue;
-    if (chunk.error !== undefined && chunk.error !== null) {
-      throw fromOpenAIErrorChunk(chunk, {
-        estimate: opts.inputEstimate,
-        window: opts.contextWindow ?? opts.inputEstimate,
-      });
-    }
-    if (!t.started) t.start(out);
-    t.chunk(chunk, out);
-    if (out.length === 0) continue;
-    for (const event of out) yield event;
-    out.length = 0;
-  }
-  if (!t.started) throw new RelayError("api_error", "Upstream closed the stream without a response");
-  t.finish(out);
-  yield* out;
+  let done = false;
+  return {
+    get done() {
+      return done;
+    },
+    push(chunk: unknown, out: StreamEvent[]): void {
+      if (!isRecord(chunk)) return;
+      if (chunk.error !== undefined && chunk.error !== null) {
+        throw fromOpenAIErrorChunk(chunk, {
+          estimate: opts.inputEstimate,
+          window: opts.contextWindow ?? opts.inputEstimate,
+        });
+      }
+      if (!t.started) t.start(out);
+      t.chunk(chunk, out);
+    },
+    end(out: StreamEvent[]): void {
+      if (!t.started) throw new RelayError("api_error", "Upstream closed the stream without a response");
+      t.finish(out);
+      done = true;
+    },
+  };
 }

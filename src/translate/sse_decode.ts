@@ -39,13 +39,13 @@ function parseChunk(payload: string): unknown {
 }
 
 /**
- * The decoding loop, with the per-payload step passed in: one generator for both exports, because every
- * generator layer costs a promise round trip per chunk.
+ * The decoding loop, with the per-payload step passed in. It yields the payloads of each network read
+ * together: the server translates and writes them as one batch.
  */
-async function* payloads<T>(
+async function* payloadBatches<T>(
   body: ReadableStream<Uint8Array>,
   map: (payload: string) => T,
-): AsyncGenerator<T> {
+): AsyncGenerator<T[]> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   // The unfinished last line. Only new text is searched for line ends, and the tail is never searched
@@ -58,6 +58,7 @@ async function* payloads<T>(
       const { done, value } = await reader.read();
       // `stream: true` keeps a multi-byte character split across chunks whole.
       const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
+      const batch: T[] = [];
       let start = 0;
       let nl = text.indexOf("\n");
       while (nl !== -1) {
@@ -65,8 +66,11 @@ async function* payloads<T>(
         rest = "";
         start = nl + 1;
         if (payload !== undefined) {
-          if (payload === "[DONE]") return;
-          yield map(payload);
+          if (payload === "[DONE]") {
+            if (batch.length) yield batch;
+            return;
+          }
+          batch.push(map(payload));
         }
         nl = text.indexOf("\n", start);
       }
@@ -75,14 +79,23 @@ async function* payloads<T>(
         finished = true;
         // The last line may lack its newline.
         const payload = rest === "" ? undefined : dataOf(rest);
-        if (payload !== undefined && payload !== "[DONE]") yield map(payload);
+        if (payload !== undefined && payload !== "[DONE]") batch.push(map(payload));
+        if (batch.length) yield batch;
         return;
       }
+      if (batch.length) yield batch;
     }
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
+}
+
+async function* payloads<T>(
+  body: ReadableStream<Uint8Array>,
+  map: (payload: string) => T,
+): AsyncGenerator<T> {
+  for await (const batch of payloadBatches(body, map)) yield* batch;
 }
 
 /** The payload of a `data:` line, or `undefined` for any other line. */
@@ -109,4 +122,14 @@ function dataOf(rawLine: string): string | undefined {
  */
 export function openAIChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
   return payloads(body, parseChunk);
+}
+
+/**
+ * Like {@linkcode openAIChunks}, but yields the parsed payloads of each network read together, for
+ * translators that write one batch per read.
+ *
+ * @throws {RelayError} `api_error` when a payload is not JSON.
+ */
+export function openAIChunkBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown[]> {
+  return payloadBatches(body, parseChunk);
 }

@@ -16,11 +16,11 @@ Deno.test("frameEvent() writes event and data lines and a blank line", () => {
 
 Deno.test("sseStream()", async (t) => {
   await t.step("frames every event in order, the first one included", async () => {
-    async function* events(): AsyncGenerator<StreamEvent> {
-      yield { type: "message_stop" };
+    async function* events(): AsyncGenerator<StreamEvent[]> {
+      yield [{ type: "message_stop" }];
     }
     const ends: unknown[] = [];
-    const text = await collect(sseStream(events(), { first: { type: "ping" }, onEnd: (e) => ends.push(e) }));
+    const text = await collect(sseStream(events(), { first: [{ type: "ping" }], onEnd: (e) => ends.push(e) }));
     assert.equal(
       text,
       'event: ping\ndata: {"type":"ping"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
@@ -29,8 +29,8 @@ Deno.test("sseStream()", async (t) => {
   });
 
   await t.step("turns a failure into a final error event", async () => {
-    async function* events(): AsyncGenerator<StreamEvent> {
-      yield { type: "ping" };
+    async function* events(): AsyncGenerator<StreamEvent[]> {
+      yield [{ type: "ping" }];
       throw new RelayError("overloaded_error", "Busy");
     }
     const ends: (RelayError | undefined)[] = [];
@@ -44,7 +44,7 @@ Deno.test("sseStream()", async (t) => {
   });
 
   await t.step("hides unexpected exceptions behind api_error", async () => {
-    async function* events(): AsyncGenerator<StreamEvent> {
+    async function* events(): AsyncGenerator<StreamEvent[]> {
       yield* [];
       throw new Error("internal detail");
     }
@@ -54,9 +54,9 @@ Deno.test("sseStream()", async (t) => {
   });
 
   await t.step("pings while the upstream is silent", async () => {
-    async function* events(): AsyncGenerator<StreamEvent> {
+    async function* events(): AsyncGenerator<StreamEvent[]> {
       await new Promise((r) => setTimeout(r, 120));
-      yield { type: "message_stop" };
+      yield [{ type: "message_stop" }];
     }
     const text = await collect(sseStream(events(), { pingMs: 30 }));
     assert.ok(text.startsWith('event: ping\ndata: {"type":"ping"}\n\n'));
@@ -65,10 +65,10 @@ Deno.test("sseStream()", async (t) => {
 
   await t.step("cancelling reports a disconnect and returns the iterator", async () => {
     let returned = false;
-    async function* events(): AsyncGenerator<StreamEvent> {
+    async function* events(): AsyncGenerator<StreamEvent[]> {
       try {
         while (true) {
-          yield { type: "ping" };
+          yield [{ type: "ping" }];
           await new Promise((r) => setTimeout(r, 5));
         }
       } finally {
@@ -83,4 +83,17 @@ Deno.test("sseStream()", async (t) => {
     assert.equal(ends[0]?.status, 499);
     assert.ok(returned);
   });
+});
+
+Deno.test("sseStream() writes each batch of events as one chunk", async () => {
+  async function* batches(): AsyncGenerator<StreamEvent[]> {
+    yield [{ type: "ping" }, { type: "message_stop" }];
+  }
+  const reader = sseStream(batches()).getReader();
+  const { value } = await reader.read();
+  assert.equal(
+    new TextDecoder().decode(value),
+    'event: ping\ndata: {"type":"ping"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+  );
+  assert.equal((await reader.read()).done, true);
 });

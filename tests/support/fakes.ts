@@ -87,7 +87,7 @@ export function fakeBackend(): FakeBackend {
       fake.calls.push({ request, ctx });
       return fake.reply instanceof Error ? Promise.reject(fake.reply) : Promise.resolve(fake.reply);
     },
-    async *stream(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent> {
+    async *stream(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent[]> {
       fake.calls.push({ request, ctx });
       let done = false;
       try {
@@ -102,7 +102,8 @@ export function fakeBackend(): FakeBackend {
             });
           }
           if (e instanceof Error) throw e;
-          yield e;
+          // One event per batch: the route must cope with the smallest batches.
+          yield [e];
         }
         done = true;
       } finally {
