@@ -1,0 +1,566 @@
+/**
+ * `deno task bench`: relayx against the floor (the client talking to the mock directly), a bare
+ * pass-through, the PARSE limit and the peer (claude-code-router), each proxy in its own process, all
+ * against one fast mock upstream on 127.0.0.1. Prints one table, the ratios and which targets are met.
+ *
+ * Flags: `--duration=MS` per measurement (default 3000), `--warmup=MS` (default 500), `--no-peer`,
+ * `--only=direct,pass,parse,relayx,relayx_bedrock,peer`, `--profile[=stream|complete]` (instead of the
+ * table: relayx under load with `--cpu-prof`, then its top self-time functions).
+ *
+ * @module
+ */
+import {
+  checkAnthropicMessage,
+  checkAnthropicStream,
+  checkOpenAICompletion,
+  checkOpenAIStream,
+} from "./check.ts";
+import { claudeCodeBody, smallBody } from "./fixtures.ts";
+import { encodeRequest } from "./http_client.ts";
+import { fetchOnce, measureLatency, measureThroughput, quantile, sequential } from "./load.ts";
+import { installPeer, PEER_API_KEY, PEER_VERSION, peerInstalled, startPeer } from "./peer.ts";
+import { summarizeProfile } from "./profile.ts";
+import { freePort, memory, type Server, startServer, stopAll } from "./_process.ts";
+import claudeCodeHeaders from "../tests/testdata/claude_code/headers_basic.json" with { type: "json" };
+
+const ROOT = new URL("../", import.meta.url).pathname;
+/** The whole bench stops after this, whatever happens. */
+const BENCH_TIMEOUT_MS = 9 * 60 * 1000;
+
+type Api = "openai" | "anthropic";
+type Key = "direct" | "pass" | "parse" | "relayx" | "relayx_bedrock" | "peer";
+
+interface Target {
+  key: Key;
+  label: string;
+  api: Api;
+  /** Starts the proxy; undefined for the mock itself. */
+  start?: (upstream: Server) => Promise<Server>;
+}
+
+interface Row {
+  target: Target;
+  /** Why the target could not be measured. */
+  na?: string;
+  problems: string[];
+  nsP50: number;
+  nsP99: number;
+  smallP50: number;
+  rps: number;
+  ttfb: number;
+  ttlb: number;
+  sps: number;
+  rssIdle: number;
+  rssPeak: number;
+  errors: string[];
+  /** Extra facts for the notes. */
+  notes: string[];
+}
+
+interface Options {
+  durationMs: number;
+  warmupMs: number;
+  only?: Set<string>;
+  peer: boolean;
+  /** Which load to profile relayx under, if any. */
+  profile?: "both" | "stream" | "complete";
+}
+
+function parseArgs(args: string[]): Options {
+  const opts: Options = { durationMs: 3000, warmupMs: 500, peer: true };
+  for (const a of args) {
+    const [k, v] = a.split("=", 2);
+    if (k === "--duration") opts.durationMs = Number(v);
+    else if (k === "--warmup") opts.warmupMs = Number(v);
+    else if (k === "--only") opts.only = new Set((v ?? "").split(","));
+    else if (k === "--no-peer") opts.peer = false;
+    else if (k === "--profile" && (v === undefined || v === "both" || v === "stream" || v === "complete")) {
+      opts.profile = v ?? "both";
+    } else throw new Error(`Unknown flag: "${a}"`);
+  }
+  if (!(opts.durationMs > 0 && opts.durationMs <= 30_000)) throw new Error("--duration: 1 to 30000 ms");
+  if (!(opts.warmupMs >= 0 && opts.warmupMs <= 10_000)) throw new Error("--warmup: 0 to 10000 ms");
+  return opts;
+}
+
+const DENO = Deno.execPath();
+const baseEnv = (): Record<string, string> => {
+  const env: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
+  for (const k of ["HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const v = Deno.env.get(k);
+    if (v) env[k] = v;
+  }
+  return env;
+};
+
+function startReference(mode: "bytes" | "parse"): (upstream: Server) => Promise<Server> {
+  return (upstream) =>
+    startServer({
+      name: mode === "bytes" ? "pass-through" : "PARSE",
+      command: DENO,
+      args: [
+        "run",
+        "--allow-net",
+        `${ROOT}bench/reference_proxy.ts`,
+        mode,
+        `http://127.0.0.1:${upstream.port}`,
+      ],
+      env: baseEnv(),
+      clearEnv: true,
+      cwd: ROOT,
+    });
+}
+
+function relayxArgs(profileDir?: string): string[] {
+  const prof = profileDir
+    ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--preload=${ROOT}bench/_exit_on_term.ts`]
+    : [];
+  const extra = Deno.env.get("BENCH_RELAYX_FLAGS")?.split(" ").filter(Boolean) ?? [];
+  return ["run", ...prof, ...extra, "--allow-net", "--allow-env", `${ROOT}main.ts`];
+}
+
+function startRelayx(
+  backend: "openai" | "bedrock",
+  profileDir?: string,
+): (upstream: Server) => Promise<Server> {
+  return (upstream) => {
+    const port = freePort();
+    const url = `http://127.0.0.1:${upstream.port}`;
+    const env: Record<string, string> = backend === "openai"
+      ? {
+        LLM_BACKEND: "openai_compatible",
+        OPENAI_BASE_URL: `${url}/v1`,
+        OPENAI_API_KEY: "bench",
+        OPENAI_MODEL: "mock",
+        OPENAI_PROVIDER: "openai",
+      }
+      : {
+        LLM_BACKEND: "bedrock",
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: url,
+        AWS_ENDPOINT_URL_BEDROCK: url,
+        AWS_ACCESS_KEY_ID: "AKIDBENCHBENCHBENCH",
+        AWS_SECRET_ACCESS_KEY: "bench-secret",
+        AWS_REGION: "us-east-1",
+        BEDROCK_MODEL_ID: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        BEDROCK_API: "converse",
+      };
+    return startServer({
+      name: `relayx (${backend})`,
+      command: DENO,
+      args: relayxArgs(profileDir),
+      // The default log format (one JSON line a request), written where nobody reads it.
+      env: { ...baseEnv(), ...env, SERVER_PORT: String(port), HOST: "127.0.0.1", LOG_FORMAT: "json" },
+      clearEnv: true,
+      stdout: "null",
+      cwd: ROOT,
+      port,
+      timeoutMs: 60_000,
+    });
+  };
+}
+
+const TARGETS: Target[] = [
+  { key: "direct", label: "direct (floor)", api: "openai" },
+  { key: "pass", label: "pass-through", api: "openai", start: startReference("bytes") },
+  { key: "parse", label: "PARSE", api: "openai", start: startReference("parse") },
+  { key: "relayx", label: "relayx openai", api: "anthropic", start: startRelayx("openai") },
+  { key: "relayx_bedrock", label: "relayx bedrock", api: "anthropic", start: startRelayx("bedrock") },
+  { key: "peer", label: `CCR ${PEER_VERSION} (peer)`, api: "anthropic", start: (u) => startPeer(u.port) },
+];
+
+function requestFor(api: Api, port: number, body: Uint8Array, apiKey: string): Uint8Array {
+  if (api === "openai") {
+    return encodeRequest(port, "/v1/chat/completions", {
+      "content-type": "application/json",
+      authorization: "Bearer bench",
+    }, body);
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(claudeCodeHeaders as Record<string, string>)) {
+    // The client sets these itself; it cannot decode compressed bodies.
+    if (!["host", "content-length", "connection", "accept-encoding"].includes(k)) headers[k] = v;
+  }
+  headers["x-api-key"] = apiKey;
+  return encodeRequest(port, "/v1/messages", headers, body);
+}
+
+/** RSS of relayx across the 1,000 sequential streams. */
+let flat: { before: number; mid: number; after: number; ok: number } | undefined;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => console.error(s);
+
+async function measureTarget(target: Target, upstream: Server, opts: Options): Promise<Row> {
+  const row: Row = {
+    target,
+    problems: [],
+    nsP50: NaN,
+    nsP99: NaN,
+    smallP50: NaN,
+    rps: NaN,
+    ttfb: NaN,
+    ttlb: NaN,
+    sps: NaN,
+    rssIdle: NaN,
+    rssPeak: NaN,
+    errors: [],
+    notes: [],
+  };
+  let server: Server | undefined;
+  try {
+    server = target.start ? await target.start(upstream) : undefined;
+  } catch (err) {
+    row.na = (err instanceof Error ? err.message : String(err)).split("\n").slice(0, 3).join(" | ");
+    return row;
+  }
+  const port = server?.port ?? upstream.port;
+  const key = target.key === "peer" ? PEER_API_KEY : "bench";
+  const req = (body: Uint8Array) => requestFor(target.api, port, body, key);
+  const ccStream = req(claudeCodeBody(true));
+  const ccComplete = req(claudeCodeBody(false));
+  const smallComplete = req(smallBody(false));
+  const smallStream = req(smallBody(true));
+  try {
+    // Correctness first: one response of each kind, checked in full.
+    const checks: [string, Uint8Array, (b: Uint8Array) => string[]][] = target.api === "openai"
+      ? [
+        ["stream", ccStream, checkOpenAIStream],
+        ["complete", ccComplete, checkOpenAICompletion],
+        ["small", smallComplete, checkOpenAICompletion],
+      ]
+      : [
+        ["stream", ccStream, checkAnthropicStream],
+        ["complete", ccComplete, checkAnthropicMessage],
+        ["small", smallComplete, checkAnthropicMessage],
+        ["small stream", smallStream, checkAnthropicStream],
+      ];
+    for (const [name, request, check] of checks) {
+      try {
+        const r = await fetchOnce(port, request);
+        if (r.status !== 200) {
+          row.problems.push(`${name}: HTTP ${r.status} ${new TextDecoder().decode(r.body).slice(0, 200)}`);
+        } else {
+          for (const p of check(r.body)) row.problems.push(`${name}: ${p}`);
+        }
+      } catch (err) {
+        row.problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (server) {
+      await sleep(1000);
+      row.rssIdle = memory(server.pid).rss;
+    }
+    if (target.key === "relayx" && server) {
+      // Leaks show as growth across many streams; the mid-point separates heap warm-up from a slope.
+      const before = memory(server.pid).rss;
+      const half = await sequential(port, ccStream, 500, 60_000);
+      const mid = memory(server.pid).rss;
+      const rest = await sequential(port, ccStream, 500, 60_000);
+      const after = memory(server.pid).rss;
+      row.notes.push(
+        `relayx RSS across 1,000 sequential 500-chunk streams (${half + rest} ok): before ${
+          before.toFixed(1)
+        } MB, ` +
+          `after 500 ${mid.toFixed(1)} MB, after 1,000 ${after.toFixed(1)} MB`,
+      );
+      flat = { before, mid, after, ok: half + rest };
+    }
+    const d = opts.durationMs;
+    const w = opts.warmupMs;
+    log(`  ${target.label}: non-stream latency`);
+    const ns = await measureLatency(port, ccComplete, d, w);
+    row.nsP50 = quantile(ns.total, 0.5);
+    row.nsP99 = quantile(ns.total, 0.99);
+    if (ns.errors) row.errors.push(`non-stream c1: ${ns.errors} errors (${ns.firstError})`);
+    const small = await measureLatency(port, smallComplete, Math.max(500, d / 2), Math.min(w, 200));
+    row.smallP50 = quantile(small.total, 0.5);
+    if (small.errors) row.errors.push(`small c1: ${small.errors} errors (${small.firstError})`);
+    log(`  ${target.label}: requests/s at 64`);
+    const rps = await measureThroughput(port, ccComplete, 64, d, w);
+    row.rps = rps.rate;
+    if (rps.errors) row.errors.push(`req/s c64: ${rps.errors} errors (${rps.firstError})`);
+    log(`  ${target.label}: stream latency`);
+    const st = await measureLatency(port, ccStream, d, w);
+    row.ttfb = quantile(st.ttfb, 0.5);
+    row.ttlb = quantile(st.total, 0.5);
+    if (st.errors) row.errors.push(`stream c1: ${st.errors} errors (${st.firstError})`);
+    log(`  ${target.label}: streams/s at 32`);
+    const sps = await measureThroughput(port, ccStream, 32, d, w);
+    row.sps = sps.rate;
+    if (sps.errors) row.errors.push(`streams/s c32: ${sps.errors} errors (${sps.firstError})`);
+    if (server) {
+      row.rssPeak = memory(server.pid).hwm;
+      if (target.key === "peer" && "managerPid" in server && typeof server.managerPid === "number") {
+        const m = memory(server.managerPid);
+        row.notes.push(
+          `CCR's management process (not in the table) adds ${m.rss.toFixed(0)} MB RSS, peak ${
+            m.hwm.toFixed(0)
+          } MB`,
+        );
+      }
+    }
+  } finally {
+    await server?.stop();
+  }
+  return row;
+}
+
+// -----------------------------------------------------------------------------------------------------
+// Report
+
+const f = (n: number, digits = 2) => Number.isFinite(n) ? n.toFixed(digits) : "-";
+const fi = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-";
+
+function table(rows: Row[]): string {
+  const head = [
+    "target",
+    "check",
+    "non-stream p50 ms",
+    "p99 ms",
+    "small p50 ms",
+    "req/s @64",
+    "stream TTFB ms",
+    "stream TTLB ms",
+    "streams/s @32",
+    "RSS idle MB",
+    "RSS peak MB",
+  ];
+  const lines = [head, head.map(() => "---")];
+  for (const r of rows) {
+    if (r.na) {
+      lines.push([r.target.label, "n/a", ...head.slice(2).map(() => "n/a")]);
+      continue;
+    }
+    lines.push([
+      r.target.label,
+      r.problems.length ? "FAIL" : r.errors.length ? "errors" : "ok",
+      f(r.nsP50),
+      f(r.nsP99),
+      f(r.smallP50),
+      fi(r.rps),
+      f(r.ttfb),
+      f(r.ttlb),
+      fi(r.sps),
+      f(r.rssIdle, 1),
+      f(r.rssPeak, 1),
+    ]);
+  }
+  return lines.map((l) => `| ${l.join(" | ")} |`).join("\n");
+}
+
+interface Verdict {
+  text: string;
+  met: boolean | undefined;
+}
+
+function verdicts(rows: Row[]): Verdict[] {
+  const get = (k: Key) => rows.find((r) => r.target.key === k && !r.na);
+  const direct = get("direct");
+  const parse = get("parse");
+  const pass = get("pass");
+  const relayx = get("relayx");
+  const peer = get("peer");
+  const valid = (r: Row | undefined) => r !== undefined && r.problems.length === 0;
+  const out: Verdict[] = [];
+  const judge = (text: string, value: number, ok: (v: number) => boolean, ...need: (Row | undefined)[]) => {
+    if (!Number.isFinite(value) || need.some((r) => r === undefined)) {
+      out.push({ text: `${text}: n/a`, met: undefined });
+      return;
+    }
+    const broken = need.filter((r) => !valid(r)).map((r) => r?.target.label);
+    const met = ok(value) && broken.length === 0;
+    out.push({
+      text: `${text}${broken.length ? ` (INVALID: ${broken.join(", ")} failed its check)` : ""}`,
+      met,
+    });
+  };
+  if (relayx && parse && direct) {
+    const added = relayx.nsP50 - direct.nsP50;
+    const addedParse = parse.nsP50 - direct.nsP50;
+    const ratio = added / addedParse;
+    judge(
+      `added non-stream latency (p50 - direct): relayx ${f(added)} ms vs PARSE ${f(addedParse)} ms = ${
+        f(ratio)
+      }x (target <= 1.2x)`,
+      ratio,
+      (v) => v <= 1.2,
+      relayx,
+      parse,
+      direct,
+    );
+    const rps = relayx.rps / parse.rps;
+    judge(`requests/s relayx/PARSE = ${f(rps)}x (target >= 0.8x)`, rps, (v) => v >= 0.8, relayx, parse);
+    const sps = relayx.sps / parse.sps;
+    judge(`streams/s relayx/PARSE = ${f(sps)}x (target >= 0.8x)`, sps, (v) => v >= 0.8, relayx, parse);
+  }
+  if (relayx && peer) {
+    const v = relayx.rps / peer.rps;
+    judge(`requests/s relayx/peer = ${f(v, 1)}x (target >= 10x)`, v, (x) => x >= 10, relayx, peer);
+  } else {
+    out.push({
+      text: `requests/s relayx/peer: n/a (${rows.find((r) => r.target.key === "peer")?.na ?? "not run"})`,
+      met: undefined,
+    });
+  }
+  if (relayx) {
+    judge(
+      `relayx idle RSS ${f(relayx.rssIdle, 1)} MB (target < 80 MB)`,
+      relayx.rssIdle,
+      (v) => v < 80,
+      relayx,
+    );
+  }
+  if (flat && relayx) {
+    const growth = flat.after - flat.before;
+    judge(
+      `relayx RSS across 1,000 streams: ${f(flat.before, 1)} -> ${f(flat.after, 1)} MB (${
+        growth >= 0 ? "+" : ""
+      }${f(growth, 1)} MB; target: flat, growth < 10 MB, all 1,000 ok)`,
+      growth,
+      (g) => g < 10 && flat?.ok === 1000,
+      relayx,
+    );
+  }
+  if (relayx && pass && direct) {
+    out.push({
+      text: `(info) vs pass-through: added latency relayx ${f(relayx.nsP50 - direct.nsP50)} ms vs ${
+        f(pass.nsP50 - direct.nsP50)
+      } ms; req/s ${f(relayx.rps / pass.rps)}x; streams/s ${f(relayx.sps / pass.sps)}x`,
+      met: undefined,
+    });
+  }
+  const bedrock = get("relayx_bedrock");
+  if (bedrock && parse && direct) {
+    out.push({
+      text: `(info) relayx bedrock: added latency ${f(bedrock.nsP50 - direct.nsP50)} ms; req/s ${
+        f(bedrock.rps / parse.rps)
+      }x PARSE; streams/s ${f(bedrock.sps / parse.sps)}x PARSE`,
+      met: undefined,
+    });
+  }
+  return out;
+}
+
+// -----------------------------------------------------------------------------------------------------
+// Profile mode
+
+async function profile(upstream: Server, opts: Options, load: "both" | "stream" | "complete"): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "relayx-bench-prof-" });
+  const server = await startRelayx("openai", dir)(upstream);
+  try {
+    const stream = requestFor("anthropic", server.port, claudeCodeBody(true), "bench");
+    const complete = requestFor("anthropic", server.port, claudeCodeBody(false), "bench");
+    if (load !== "complete") {
+      log("profile: relayx under streams at 32");
+      const s = await measureThroughput(server.port, stream, 32, opts.durationMs, opts.warmupMs);
+      console.log(`streams/s @32 ${fi(s.rate)} (errors ${s.errors})`);
+    }
+    if (load !== "stream") {
+      log("profile: relayx under non-stream requests at 64");
+      const c = await measureThroughput(server.port, complete, 64, opts.durationMs, opts.warmupMs);
+      console.log(`req/s @64 ${fi(c.rate)} (errors ${c.errors})`);
+    }
+  } finally {
+    await server.stop(10_000);
+  }
+  const file = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".cpuprofile"));
+  if (!file) throw new Error(`relayx wrote no profile into ${dir}`);
+  const path = `${dir}/${file.name}`;
+  const summary = summarizeProfile(await Deno.readTextFile(path));
+  const pct = (ms: number) => `${(100 * ms / summary.busyMs).toFixed(1)}%`;
+  console.log(`\nrelayx CPU profile: ${f(summary.busyMs, 0)} ms busy (idle excluded); ${path}`);
+  console.log("by origin: " + summary.origins.slice(0, 8).map(([o, ms]) => `${o} ${pct(ms)}`).join(", "));
+  console.log("\ntop self time in relayx's own code (src/, main.ts):");
+  for (const fn of summary.functions.filter((x) => x.origin === "relayx").slice(0, 15)) {
+    console.log(`  ${pct(fn.ms).padStart(6)}  ${fn.name}`);
+  }
+  console.log("\ntop self time overall:");
+  for (const fn of summary.functions.slice(0, 15)) {
+    console.log(`  ${pct(fn.ms).padStart(6)}  ${fn.origin}  ${fn.name}`);
+  }
+}
+
+// -----------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = parseArgs(Deno.args);
+  const bail = (why: string) => {
+    console.error(`bench: ${why}; stopping`);
+    stopAll().finally(() => Deno.exit(1));
+  };
+  const guard = setTimeout(() => bail("took longer than its limit"), BENCH_TIMEOUT_MS);
+  const onInt = () => bail("interrupted");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onInt);
+  const started = performance.now();
+  const upstream = await startServer({
+    name: "mock upstream",
+    command: DENO,
+    args: ["run", "--allow-net", `${ROOT}bench/mock_upstream.ts`],
+    env: baseEnv(),
+    clearEnv: true,
+    cwd: ROOT,
+  });
+  try {
+    if (opts.profile) {
+      await profile(upstream, opts, opts.profile);
+      return;
+    }
+    const targets = TARGETS.filter((t) =>
+      (!opts.only || opts.only.has(t.key)) && (opts.peer || t.key !== "peer")
+    );
+    if (targets.some((t) => t.key === "peer") && !peerInstalled()) {
+      try {
+        await installPeer(log);
+      } catch (err) {
+        log(`peer: install failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const rows: Row[] = [];
+    for (const t of targets) {
+      log(`${t.label}: starting`);
+      rows.push(await measureTarget(t, upstream, opts));
+    }
+    const cpus = navigator.hardwareConcurrency;
+    console.log(
+      `\nrelayx bench, ${new Date().toISOString().slice(0, 16)}Z, Deno ${Deno.version.deno}, ${cpus} CPUs; ` +
+        `${opts.durationMs} ms per measurement after ${opts.warmupMs} ms warm-up.`,
+    );
+    console.log(
+      `Request: the real Claude Code 2.1.332 request (${
+        claudeCodeBody(false).length
+      } bytes; non-stream with ` +
+        `max_tokens 8192), small: ${
+          smallBody(false).length
+        } bytes. Stream: 500 chunks (text deltas, a tool ` +
+        `call with split arguments, finish, usage, [DONE]). Direct, pass-through and PARSE get the same bodies ` +
+        `on /v1/chat/completions.`,
+    );
+    console.log(
+      `The load client, the mock and the proxy share ${cpus} cores: compare rows of one run, not across machines. ` +
+        `TTFB is to the first body byte; latencies at concurrency 1; req/s and streams/s are the median of three ` +
+        `windows.\n`,
+    );
+    console.log(table(rows));
+    console.log("");
+    for (const r of rows) {
+      if (r.na) console.log(`- ${r.target.label}: n/a: ${r.na}`);
+      for (const p of r.problems.slice(0, 6)) console.log(`- ${r.target.label} CHECK FAILED: ${p}`);
+      for (const e of r.errors) console.log(`- ${r.target.label}: ${e}`);
+      for (const n of r.notes) console.log(`- ${n}`);
+    }
+    console.log("\nTargets:");
+    for (const v of verdicts(rows)) {
+      console.log(`- ${v.met === undefined ? "" : v.met ? "[met] " : "[MISSED] "}${v.text}`);
+    }
+    console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
+  } finally {
+    await upstream.stop();
+    await stopAll();
+    clearTimeout(guard);
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onInt);
+  }
+}
+
+if (import.meta.main) await main();
