@@ -286,7 +286,11 @@ export async function createBedrockBackend(
         const raw = takeRawBody(command);
         const res = await client.send(command, { abortSignal: signal });
         const body = raw();
-        const chunks = body ? invokeEventBatches(body) : res.body ? singles(invokeChunks(res.body)) : undefined;
+        const chunks = body
+          ? invokeEventBatches(body)
+          : res.body
+          ? singles(invokeChunks(res.body))
+          : undefined;
         if (!chunks) throw new RelayError("api_error", "Bedrock returned no stream");
         events = translateBatches(chunks, invokeStreamTranslator(streamOptions(request, ctx)));
       } else {

@@ -20,7 +20,9 @@ Deno.test("sseStream()", async (t) => {
       yield [{ type: "message_stop" }];
     }
     const ends: unknown[] = [];
-    const text = await collect(sseStream(events(), { first: [{ type: "ping" }], onEnd: (e) => ends.push(e) }));
+    const text = await collect(
+      sseStream(events(), { first: [{ type: "ping" }], onEnd: (e) => ends.push(e) }),
+    );
     assert.equal(
       text,
       'event: ping\ndata: {"type":"ping"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
