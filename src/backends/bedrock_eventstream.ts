@@ -170,16 +170,32 @@ function invokeEvent(m: EventStreamMessage): unknown {
 export async function* converseEventBatches(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  for await (const batch of eventStreamBatches(body)) yield batch.map(converseEvent);
+  for await (const batch of eventStreamBatches(body)) {
+    const events: Record<string, unknown>[] = [];
+    try {
+      for (const m of batch) events.push(converseEvent(m));
+    } catch (err) {
+      // Events decoded before the failing frame still go out first, as if it had come in a later read.
+      if (events.length) yield events;
+      throw err;
+    }
+    yield events;
+  }
 }
 
 /** {@linkcode invokeEvents}, one array per network read. */
 export async function* invokeEventBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown[]> {
   for await (const batch of eventStreamBatches(body)) {
     const events: unknown[] = [];
-    for (const m of batch) {
-      const e = invokeEvent(m);
-      if (e !== undefined) events.push(e);
+    try {
+      for (const m of batch) {
+        const e = invokeEvent(m);
+        if (e !== undefined) events.push(e);
+      }
+    } catch (err) {
+      // Events decoded before the exception frame still go out first, as if it had come in a later read.
+      if (events.length) yield events;
+      throw err;
     }
     if (events.length) yield events;
   }

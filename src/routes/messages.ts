@@ -95,7 +95,8 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
     },
     onEnd(error) {
       c.req.raw.signal.removeEventListener("abort", onClientGone);
-      record.status = error?.status ?? 200;
+      // The response was a 200; a failure inside the stream is logged as its error type (499: the client left).
+      record.status = error?.status === 499 ? 499 : 200;
       if (error) {
         if (error.status === 499) abort.abort();
         record.status = error.status;

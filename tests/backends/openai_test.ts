@@ -380,6 +380,52 @@ Deno.test("OpenAI-compatible backend maps upstream failures", async (t) => {
   );
 
   await t.step(
+    "a client that disconnects during a non-stream call closes the upstream connection",
+    async () => {
+      // A bare TCP upstream that never answers: the only way its read ends is relayx dropping the call.
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      let accepted: Deno.Conn | undefined;
+      const upstreamClosed = (async () => {
+        const conn = await listener.accept();
+        accepted = conn;
+        const buf = new Uint8Array(65536);
+        let received = 0;
+        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) received += n;
+        conn.close();
+        return received;
+      })();
+      await using relay = startRelay(
+        createOpenAIBackend(config(`http://127.0.0.1:${listener.addr.port}/v1`, "openai")),
+      );
+      const ac = new AbortController();
+      const pending = fetch(`${relay.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "claude-opus-5-5", max_tokens: 10, messages: user("Hi") }),
+        signal: ac.signal,
+      }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      ac.abort();
+      await pending;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const received = await Promise.race([
+        upstreamClosed,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            // Unblocks relayx's pending call so that the failure does not hang the test run.
+            accepted?.close();
+            reject(new Error("the upstream call was not dropped"));
+          }, 3000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      assert.ok(received > 0, "the upstream got the request before the client left");
+      listener.close();
+      while (relay.logs.length === 0) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(relay.logs[0]?.status, 499);
+    },
+  );
+
+  await t.step(
     "a client that disconnects aborts the upstream request",
     () =>
       withRelay(async (mock, relay) => {
@@ -400,6 +446,7 @@ Deno.test("OpenAI-compatible backend maps upstream failures", async (t) => {
         await reader.read();
         ac.abort();
         await reader.cancel().catch(() => {});
+        console.log("DBG", JSON.stringify(relay.logs));
         await mock.nextAbort(5000);
         assert.equal(mock.aborted, 1);
       }),
