@@ -102,4 +102,28 @@ async function serve(): Promise<void> {
   }, relay.fetch);
 }
 
-if (import.meta.main) await serve();
+/**
+ * `deno serve` evaluates this module as its main module too (`import.meta.main` is true there), then
+ * starts its own server for the default export by calling `Deno.serve`. Watching for that call until the
+ * next task tells the two apart, so that `deno serve --parallel main.ts` does not also try to bind
+ * relayx's port in every worker.
+ */
+function startedByDenoServe(): Promise<boolean> {
+  const deno = Deno as unknown as { serve: unknown };
+  const original = deno.serve;
+  let called = false;
+  const spy = function (this: unknown, ...args: unknown[]): unknown {
+    called = true;
+    return Reflect.apply(original as (...a: unknown[]) => unknown, this, args);
+  };
+  deno.serve = spy;
+  return new Promise((resolve) =>
+    setTimeout(() => {
+      if (deno.serve === spy) deno.serve = original;
+      resolve(called);
+    }, 0)
+  );
+}
+
+// Not awaited: `deno serve` registers its server only once this module has finished evaluating.
+if (import.meta.main) startedByDenoServe().then((declarative) => declarative ? undefined : serve());

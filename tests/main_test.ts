@@ -99,7 +99,68 @@ Deno.test("main.ts stops at start with one line naming a bad variable", async ()
     },
   }).output();
   assert.equal(out.code, 1);
-  const err = new TextDecoder().decode(out.stderr).trim();
+  // Deno's own hint about the default export ("did you mean to run deno serve?") is not relayx's line.
+  const err = new TextDecoder().decode(out.stderr).split("\n").filter((l) => l && !l.startsWith("warning:"))
+    .join("\n");
   assert.equal(err.split("\n").length, 1, err);
   assert.match(err, /^relayx: configuration error: OPENAI_BASE_URL: /);
+});
+
+Deno.test("deno serve --parallel main.ts serves the default export without a second listener", async () => {
+  await using mock = await startMockOpenAI();
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "serve",
+      "--parallel",
+      "--allow-net",
+      "--allow-env",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "main.ts",
+    ],
+    cwd: root,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "/tmp",
+      NO_COLOR: "1",
+      LLM_BACKEND: "openai_compatible",
+      OPENAI_BASE_URL: mock.url,
+      OPENAI_API_KEY: "sk-test",
+      OPENAI_PROVIDER: "openai",
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    let health: unknown;
+    for (let i = 0; i < 100 && health === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      health = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json(), () => undefined);
+    }
+    assert.deepEqual(health, { status: "ok", backend: "openai_compatible" });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "claude-opus-5-5",
+        max_tokens: 20,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).type, "message");
+  } finally {
+    child.kill("SIGTERM");
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.doesNotMatch(stderr, /AddrInUse|Uncaught/, stderr);
+    // relayx's own start-up line belongs to `deno run`; under `deno serve` the runtime listens.
+    assert.doesNotMatch(new TextDecoder().decode(out.stdout), /relayx listening/);
+  }
 });
