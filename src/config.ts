@@ -165,7 +165,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 /** The family of a Claude model name, or undefined for any other name. */
 export function claudeFamily(model: string): "opus" | "sonnet" | "haiku" | "claude" | undefined {
   const m = model.toLowerCase();
-  if (!m.includes("claude")) return undefined;
+  // Only Anthropic's own ids ("claude-opus-5-5", "claude-3-7-sonnet-latest"): a routed name such as
+  // OpenRouter's "anthropic/claude-sonnet-4.5" is the user's explicit choice and passes through.
+  if (!m.startsWith("claude-")) return undefined;
   if (m.includes("haiku")) return "haiku";
   if (m.includes("sonnet")) return "sonnet";
   if (m.includes("opus")) return "opus";

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { claudeFamily, ConfigError, parseConfig } from "../src/config.ts";
+import { createOpenAIBackend } from "../src/backends/openai.ts";
+
+function rejects(env: Record<string, string>, variable: string): void {
+  assert.throws(() => parseConfig(env), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.ok(e.message.startsWith(`${variable}: `), e.message);
+    assert.equal(e.message.split("\n").length, 1);
+    return true;
+  });
+}
+
+Deno.test("parseConfig()", async (t) => {
+  await t.step("defaults: Bedrock on 127.0.0.1:8082, the saml profile, us-east-1", () => {
+    const c = parseConfig({});
+    assert.equal(c.host, "127.0.0.1");
+    assert.equal(c.port, 8082);
+    assert.equal(c.backend.kind, "bedrock");
+    if (c.backend.kind !== "bedrock") return;
+    assert.equal(c.backend.profile, "saml");
+    assert.equal(c.backend.profileExplicit, false);
+    assert.equal(c.backend.region, "us-east-1");
+    assert.equal(c.backend.api, "auto");
+  });
+
+  await t.step("AWS_DEFAULT_REGION is read, AWS_REGION wins", () => {
+    const a = parseConfig({ AWS_DEFAULT_REGION: "eu-west-1" }).backend;
+    const b = parseConfig({ AWS_DEFAULT_REGION: "eu-west-1", AWS_REGION: "ap-northeast-1" }).backend;
+    assert.equal(a.kind === "bedrock" && a.region, "eu-west-1");
+    assert.equal(b.kind === "bedrock" && b.region, "ap-northeast-1");
+  });
+
+  await t.step("openai_compatible defaults to Gemini's endpoint and gemini-2.0-flash", () => {
+    const c = parseConfig({ LLM_BACKEND: "openai_compatible", OPENAI_API_KEY: "k" }).backend;
+    assert.equal(c.kind, "openai_compatible");
+    if (c.kind !== "openai_compatible") return;
+    assert.equal(c.baseUrl, "https://generativelanguage.googleapis.com/v1beta/openai");
+    assert.equal(c.provider, "gemini");
+    assert.equal(c.model, "gemini-2.0-flash");
+    assert.equal(c.smallModel, "gemini-2.0-flash");
+  });
+
+  await t.step("the provider comes from the base URL; local servers need no key", () => {
+    const c = parseConfig({ LLM_BACKEND: "openai_compatible", OPENAI_BASE_URL: "http://localhost:11434/v1/" })
+      .backend;
+    assert.equal(c.kind === "openai_compatible" && c.provider, "ollama");
+    assert.equal(c.kind === "openai_compatible" && c.baseUrl, "http://localhost:11434/v1");
+  });
+
+  await t.step("errors name the variable", () => {
+    rejects({ LLM_BACKEND: "azure" }, "LLM_BACKEND");
+    rejects({ SERVER_PORT: "http" }, "SERVER_PORT");
+    rejects({ SERVER_PORT: "70000" }, "SERVER_PORT");
+    rejects({ LLM_BACKEND: "openai_compatible" }, "OPENAI_API_KEY");
+    rejects(
+      { LLM_BACKEND: "openai_compatible", OPENAI_API_KEY: "k", OPENAI_PROVIDER: "acme" },
+      "OPENAI_PROVIDER",
+    );
+    rejects({ BEDROCK_API: "rest" }, "BEDROCK_API");
+    rejects({ MAX_OUTPUT_TOKENS: "-5" }, "MAX_OUTPUT_TOKENS");
+    rejects({ LOG_FORMAT: "xml" }, "LOG_FORMAT");
+  });
+
+  await t.step("listening beyond loopback needs RELAYX_API_KEY", () => {
+    rejects({ HOST: "0.0.0.0" }, "HOST");
+    assert.equal(parseConfig({ HOST: "0.0.0.0", RELAYX_API_KEY: "s" }).apiKey, "s");
+    assert.equal(parseConfig({ HOST: "localhost" }).host, "localhost");
+  });
+});
+
+Deno.test("claudeFamily() and the OpenAI-compatible model mapping", async (t) => {
+  await t.step("Anthropic ids map by family", () => {
+    assert.equal(claudeFamily("claude-opus-5-5"), "opus");
+    assert.equal(claudeFamily("claude-haiku-4-5-20251001"), "haiku");
+    assert.equal(claudeFamily("claude-3-7-sonnet-latest"), "sonnet");
+    assert.equal(claudeFamily("qwen3-coder"), undefined);
+    assert.equal(claudeFamily("anthropic/claude-sonnet-4.5"), undefined);
+  });
+  await t.step("Claude names go to the configured models, others pass through", async () => {
+    const backend = createOpenAIBackend({
+      kind: "openai_compatible",
+      apiKey: "",
+      baseUrl: "http://localhost:11434/v1",
+      model: "qwen3-coder:30b",
+      smallModel: "qwen3:4b",
+      provider: "ollama",
+    });
+    assert.equal(await backend.resolveModel("claude-opus-5-5"), "qwen3-coder:30b");
+    assert.equal(await backend.resolveModel("claude-haiku-4-5-20251001"), "qwen3:4b");
+    assert.equal(await backend.resolveModel("llama3.3:70b"), "llama3.3:70b");
+    assert.equal(await backend.resolveModel("anthropic/claude-sonnet-4.5"), "anthropic/claude-sonnet-4.5");
+  });
+});
