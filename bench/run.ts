@@ -5,7 +5,8 @@
  *
  * Flags: `--duration=MS` per measurement (default 3000), `--warmup=MS` (default 500), `--no-peer`,
  * `--only=direct,pass,parse,relayx,relayx_bedrock,peer`, `--profile[=stream|complete]` (instead of the
- * table: relayx under load with `--cpu-prof`, then its top self-time functions).
+ * table: relayx under load with `--cpu-prof`, then its top self-time functions). `BENCH_RELAYX_FLAGS`
+ * adds Deno flags to relayx's command line (e.g. `--v8-flags=--max-semi-space-size=2`) to try settings.
  *
  * @module
  */
