@@ -50,6 +50,7 @@ import {
 } from "./bedrock_auth.ts";
 import { converseEventBatches, invokeEventBatches, takeRawBody } from "./bedrock_eventstream.ts";
 import {
+  accountOfProfiles,
   createModelResolver,
   CURRENT_CLAUDE,
   type InferenceProfile,
@@ -492,11 +493,16 @@ export async function createBedrockBackend(
         })),
       ]);
       const families = await familyMap(listing.profiles);
+      // Static keys do not carry the account; the listed profiles' ARNs do.
+      const account = listing.profiles && !auth.includes("account ")
+        ? accountOfProfiles(listing.profiles)
+        : undefined;
+      const authLine = account ? `${auth}, account ${account}` : auth;
       // Without credentials the listing failed for the same reason the warning above already gives.
       const why = auth.includes("WARNING") ? "no credentials" : `listing profiles failed: ${listing.error}`;
       const source = listing.profiles ? "" : ` (naming rules; ${why})`;
       const fallback = `other Claude names -> ${await resolver.defaultModel()}`;
-      return `Bedrock ${config.region} at ${host}, api ${config.api}, auth ${auth} | models ${families}, ${fallback}${source}`;
+      return `Bedrock ${config.region} at ${host}, api ${config.api}, auth ${authLine} | models ${families}, ${fallback}${source}`;
     },
   };
 }

@@ -39,6 +39,17 @@ export interface InferenceProfile {
   status?: string;
   /** ARNs of the foundation models the profile routes to. */
   modelArns: string[];
+  /** The profile's own ARN, which names the account (`arn:aws:bedrock:<region>:<account>:inference-profile/...`). */
+  arn?: string;
+}
+
+/** The AWS account an inference-profile ARN belongs to, if it names one. */
+export function accountOfProfiles(profiles: readonly InferenceProfile[]): string | undefined {
+  for (const p of profiles) {
+    const account = p.arn?.match(/^arn:aws[\w-]*:bedrock:[^:]*:(\d{12}):/)?.[1];
+    if (account) return account;
+  }
+  return undefined;
 }
 
 const NEW_STYLE = /^claude-([a-z]+)-(\d+)(?:-(\d{1,2}))?(?:-(\d{8}))?(?:-latest)?(?:-v(\d+)(?::\d+)?)?$/;
@@ -425,6 +436,7 @@ export async function listInferenceProfiles(
         type: s.type ?? "SYSTEM_DEFINED",
         status: s.status,
         modelArns: (s.models ?? []).flatMap((m) => (m.modelArn ? [m.modelArn] : [])),
+        arn: s.inferenceProfileArn,
       });
     }
     nextToken = res.nextToken;

@@ -645,6 +645,8 @@ Deno.test("createBedrockBackend() routes by model and lists what it maps", async
     assert.match(line, /opus -> us\.anthropic\.claude-opus-5-5/);
     assert.match(line, /sonnet -> global\.anthropic\.claude-sonnet-5-5/);
     assert.match(line, /haiku -> us\.amazon\.nova-pro-v1:0/);
+    // Static keys do not carry the account: it comes from the listed profiles' ARNs.
+    assert.match(line, /account 123456789012/);
     assert.doesNotMatch(line, new RegExp(`${CREDENTIALS.secretAccessKey}|${CREDENTIALS.accessKeyId}`));
   });
 });
