@@ -66,3 +66,22 @@ Deno.test("estimateInputTokens() stays within 15% of the BPE count on real Claud
     assert.ok(large > small + 500, `${large} vs ${small}`);
   });
 });
+
+Deno.test("estimateInputTokens() stays within 35% of the BPE count for non-Latin scripts", async (t) => {
+  const texts = {
+    chinese: "你好世界，这是一个测试。我们正在检查分词器的估计。".repeat(20),
+    japanese: "こんにちは世界、これはテストです。".repeat(20),
+    mixed: "Fix the bug in 函数 foo(): it returns 空 when the input is empty. ".repeat(20),
+  };
+  for (const [name, text] of Object.entries(texts)) {
+    await t.step(name, async () => {
+      const req = {
+        model: "m",
+        messages: [{ role: "user" as const, content: [{ type: "text" as const, text }] }],
+      };
+      const bpe = await countInputTokens(req);
+      const fast = estimateInputTokens(req);
+      assert.ok(Math.abs(fast - bpe) / bpe < 0.35, `${name}: estimate ${fast}, BPE ${bpe}`);
+    });
+  }
+});
