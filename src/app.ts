@@ -23,7 +23,8 @@ function safeEqual(given: string, expected: string): boolean {
 function isLoopbackOrigin(origin: string): boolean {
   try {
     const host = new URL(origin).hostname;
-    return host === "localhost" || host === "[::1]" || host.startsWith("127.");
+    // A real loopback address only: "127.attacker.example" is a name anyone can register.
+    return host === "localhost" || host === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(host);
   } catch {
     return false;
   }

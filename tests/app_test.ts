@@ -262,3 +262,33 @@ Deno.test("createApp() serves messages, counts, models and health", async (t) =>
     assert.deepEqual(await res.json(), { status: "ok", backend: "openai_compatible" });
   });
 });
+
+Deno.test("createApp() refuses look-alike loopback origins and bad custom tools with 400s", async (t) => {
+  await t.step("a page at 127.attacker.example is not loopback", async () => {
+    const { post, backend } = setup();
+    for (const origin of ["http://127.attacker.example", "http://127.0.0.1.nip.io"]) {
+      const res = await post("/v1/messages", {
+        body: body(),
+        headers: { origin, "content-type": "text/plain" },
+      });
+      assert.equal(res.status, 403, origin);
+      await res.body?.cancel();
+    }
+    const local = await post("/v1/messages", {
+      body: body(),
+      headers: { origin: "http://127.0.0.1:3000", "content-type": "application/json" },
+    });
+    assert.equal(local.status, 200);
+    await local.body?.cancel();
+    assert.equal(backend.calls.length, 1);
+  });
+
+  await t.step("a custom tool with a null input_schema is a 400 naming it", async () => {
+    const { post } = setup();
+    const res = await post("/v1/messages", {
+      body: body({ tools: [{ type: "custom", name: "x", input_schema: null }] }),
+    });
+    assert.equal(res.status, 400);
+    assert.match((await envelope(res)).message, /^tools\.0\.input_schema: /);
+  });
+});

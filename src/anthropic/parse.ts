@@ -111,7 +111,10 @@ const tool = z.union([
     defer_loading: z.boolean().optional(),
     strict: z.boolean().optional(),
   }),
-  z.looseObject({ type: z.string(), name: z.string() }),
+  // Server tools (web_search_*, ...): any other type. A "custom" tool never falls through to here, so that
+  // a bad input_schema is a 400 naming it rather than a tool no backend can translate.
+  // (z.custom, not .refine: zod takes a branch that fails only a refinement as the union's match.)
+  z.looseObject({ type: z.string().pipe(z.custom<string>((t) => t !== "custom")), name: z.string() }),
 ]);
 
 const toolChoice = z.discriminatedUnion("type", [
@@ -167,15 +170,21 @@ const countSchema = z.object({ ...common, max_tokens: z.number().int().optional(
 type Issue = z.core.$ZodIssue;
 
 // A union ("string or blocks") reports only "Invalid input" at its own path; the branch that got
-// furthest names the real culprit, e.g. messages.0.content.1.type rather than messages.0.content.
-function deepest(issue: Issue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string } {
+// furthest names the real culprit, e.g. messages.0.content.1.type rather than messages.0.content. On a tie,
+// a structural problem beats a refinement (a custom tool's bad input_schema, not "not a server tool").
+function deepest(
+  issue: Issue,
+  prefix: PropertyKey[],
+): { path: PropertyKey[]; message: string; refined: boolean } {
   const path = [...prefix, ...issue.path];
-  let best = { path, message: issue.message };
+  let best = { path, message: issue.message, refined: issue.code === "custom" };
   if (issue.code === "invalid_union") {
     for (const branch of issue.errors) {
       for (const inner of branch) {
         const candidate = deepest(inner, path);
-        if (candidate.path.length > best.path.length) best = candidate;
+        const longer = candidate.path.length > best.path.length;
+        const better = candidate.path.length === best.path.length && best.refined && !candidate.refined;
+        if (longer || better) best = candidate;
       }
     }
   }

@@ -33,7 +33,13 @@ function resolveRef(ref: string, ctx: Context): Json | undefined {
   if (!ref.startsWith("#/")) return undefined;
   let node: unknown = ctx.root;
   for (const raw of ref.slice(2).split("/")) {
-    const key = decodeURIComponent(raw).replaceAll("~1", "/").replaceAll("~0", "~");
+    let key: string;
+    try {
+      key = decodeURIComponent(raw).replaceAll("~1", "/").replaceAll("~0", "~");
+    } catch {
+      // A malformed escape (`%E0`) points nowhere: the reference is unresolvable, not a crash.
+      return undefined;
+    }
     if (!isObject(node)) return undefined;
     node = node[key];
   }

@@ -185,3 +185,9 @@ Deno.test("cleanSchemaForGemini()", async (t) => {
     );
   });
 });
+
+Deno.test("cleanSchemaForGemini() treats a malformed $ref escape as unresolvable", () => {
+  const out = cleanSchemaForGemini({ type: "object", properties: { a: { $ref: "#/%E0" } } });
+  assert.equal(typeof out, "object");
+  assert.equal(JSON.stringify(out).includes("$ref"), false);
+});
