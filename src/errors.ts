@@ -121,19 +121,41 @@ function toInt(s: string | undefined): number | undefined {
  * The error Claude Code recognises as a full context window, so that it compacts instead of retrying.
  * The figures come from the upstream message where it states them (Anthropic/Bedrock "N tokens > M maximum",
  * OpenAI "maximum context length is M tokens ... resulted in N tokens"); otherwise from relayx's own
- * estimate of the prompt and the configured context window.
+ * estimate of the prompt and the model's context window.
+ *
+ * When the upstream says the prompt itself fits and only prompt plus `max_tokens` does not (OpenAI's and
+ * vLLM's "P in the messages, C in the completion"), the answer is Anthropic's own wording for that case,
+ * "input length and `max_tokens` exceed context limit: P + C > M", on which Claude Code retries with a
+ * smaller `max_tokens` instead of compacting a conversation that is not too long.
  */
 export function contextOverflowError(upstreamMessage: string, estimate: number, window: number): RelayError {
+  const maxContext = toInt(upstreamMessage.match(/maximum context length is (\d[\d,]*)/i)?.[1]);
+  const split = upstreamMessage.match(/(\d[\d,]*) in the messages, (\d[\d,]*) in the completion/i);
+  const prompt = toInt(split?.[1]) ??
+    toInt(upstreamMessage.match(/request has (\d[\d,]*) input tokens/i)?.[1]);
+  const completion = toInt(split?.[2]) ??
+    toInt(upstreamMessage.match(/max_(?:completion_)?tokens'?[^.]{0,60}?too large:\s*(\d[\d,]*)/i)?.[1]);
+  if (maxContext !== undefined && prompt !== undefined && completion !== undefined && prompt <= maxContext) {
+    return new RelayError(
+      "invalid_request_error",
+      `input length and \`max_tokens\` exceed context limit: ${prompt} + ${completion} > ${maxContext}, ` +
+        "decrease input length or `max_tokens` and try again",
+      { shouldRetry: false },
+    );
+  }
   const anthropic = upstreamMessage.match(/(\d[\d,]*)\s*tokens?\s*>\s*(\d[\d,]*)/i);
-  let tokens = toInt(anthropic?.[1]);
-  let maximum = toInt(anthropic?.[2]);
+  let tokens = toInt(anthropic?.[1]) ?? prompt;
+  let maximum = toInt(anthropic?.[2]) ?? maxContext;
   maximum ??= toInt(upstreamMessage.match(/(?:maximum|max|limit)[a-z ]{0,30}?(?:is|of)?\s*(\d[\d,]*)/i)?.[1]);
   tokens ??= toInt(
     upstreamMessage.match(/(?:resulted in|requested|you requested|has|contains)\s*(\d[\d,]*)/i)?.[1],
   );
-  maximum ??= window;
-  tokens ??= estimate;
-  if (tokens <= maximum) tokens = maximum + 1;
+  if (!maximum || maximum <= 0) maximum = window > 0 ? window : Math.max(estimate, 1);
+  // Claude Code sizes what it drops from the gap N - M: without figures from the upstream, a gap of 10%
+  // (or relayx's estimate, when larger) is believable, where M + 1 would make it trim one message at a time.
+  if (tokens === undefined || tokens <= maximum) {
+    tokens = estimate > maximum ? estimate : Math.ceil((maximum * 11) / 10);
+  }
   return new RelayError(
     "invalid_request_error",
     `prompt is too long: ${tokens} tokens > ${maximum} maximum`,

@@ -31,7 +31,11 @@ import type {
 import type { BedrockConfig } from "../config.ts";
 import { RelayError } from "../errors.ts";
 import { countInputTokens, estimateInputTokens } from "../tokens.ts";
-import { fromBedrockError, streamExceptionToError } from "../translate/bedrock_errors.ts";
+import {
+  type BedrockErrorOptions,
+  fromBedrockError,
+  streamExceptionToError,
+} from "../translate/bedrock_errors.ts";
 import { bedrockModelInfo, foundationModelId } from "../translate/bedrock_models.ts";
 import { type BedrockStreamOptions, converseStreamTranslator } from "../translate/converse_stream.ts";
 import { translateBatches } from "../translate/stream_translator.ts";
@@ -121,7 +125,10 @@ async function* singles<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
 }
 
 /** InvokeModelWithResponseStream events -> the parsed Anthropic event in each chunk. */
-async function* invokeChunks(events: AsyncIterable<unknown>): AsyncGenerator<unknown> {
+async function* invokeChunks(
+  events: AsyncIterable<unknown>,
+  errors: BedrockErrorOptions,
+): AsyncGenerator<unknown> {
   for await (const event of events) {
     const e = rec(event);
     if (!e) continue;
@@ -131,7 +138,7 @@ async function* invokeChunks(events: AsyncIterable<unknown>): AsyncGenerator<unk
       continue;
     }
     for (const [key, value] of Object.entries(e)) {
-      if (key.endsWith("Exception") && value !== undefined) throw streamExceptionToError(key, value);
+      if (key.endsWith("Exception") && value !== undefined) throw streamExceptionToError(key, value, errors);
     }
   }
 }
@@ -287,10 +294,14 @@ export async function createBedrockBackend(
         const raw = takeRawBody(command);
         const res = await client.send(command, { abortSignal: signal });
         const body = raw();
+        const errors = {
+          estimate: estimateInputTokens(request),
+          window: bedrockModelInfo(ctx.model).contextWindow,
+        };
         const chunks = body
-          ? invokeEventBatches(body)
+          ? invokeEventBatches(body, errors)
           : res.body
-          ? singles(invokeChunks(res.body))
+          ? singles(invokeChunks(res.body, errors))
           : undefined;
         if (!chunks) throw new RelayError("api_error", "Bedrock returned no stream");
         events = translateBatches(chunks, invokeStreamTranslator(streamOptions(request, ctx)));

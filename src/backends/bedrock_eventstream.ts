@@ -12,7 +12,7 @@ import type {
 } from "@aws-sdk/client-bedrock-runtime";
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { RelayError } from "../errors.ts";
-import { streamExceptionToError } from "../translate/bedrock_errors.ts";
+import { type BedrockErrorOptions, streamExceptionToError } from "../translate/bedrock_errors.ts";
 import { base64ToBytes } from "../translate/_encoding.ts";
 
 const decoder = new TextDecoder();
@@ -156,9 +156,9 @@ function converseEvent(m: EventStreamMessage): Record<string, unknown> {
 }
 
 /** The Anthropic event inside an InvokeModelWithResponseStream frame, if it carries one. */
-function invokeEvent(m: EventStreamMessage): unknown {
+function invokeEvent(m: EventStreamMessage, errors?: BedrockErrorOptions): unknown {
   if (m.kind === "error") throw streamError(m);
-  if (m.kind === "exception") throw streamExceptionToError(m.type, json(m.body));
+  if (m.kind === "exception") throw streamExceptionToError(m.type, json(m.body), errors);
   if (m.type !== "chunk") return undefined;
   const payload = json(m.body) as { bytes?: unknown };
   return typeof payload.bytes === "string"
@@ -183,13 +183,19 @@ export async function* converseEventBatches(
   }
 }
 
-/** {@linkcode invokeEvents}, one array per network read. */
-export async function* invokeEventBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown[]> {
+/**
+ * {@linkcode invokeEvents}, one array per network read. `errors` sizes a context overflow reported by an
+ * exception frame (the prompt's estimate and the model's window).
+ */
+export async function* invokeEventBatches(
+  body: ReadableStream<Uint8Array>,
+  errors?: BedrockErrorOptions,
+): AsyncGenerator<unknown[]> {
   for await (const batch of eventStreamBatches(body)) {
     const events: unknown[] = [];
     try {
       for (const m of batch) {
-        const e = invokeEvent(m);
+        const e = invokeEvent(m, errors);
         if (e !== undefined) events.push(e);
       }
     } catch (err) {

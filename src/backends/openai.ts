@@ -117,6 +117,7 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
       provider,
       thinkingDisplay: !thinking || thinking.type === "disabled" ? "off" : (thinking.display ?? "summarized"),
       inputEstimate: 0,
+      contextWindow: contextWindow(ctx.model),
       warn: ctx.warn,
     };
     return { body, from };

@@ -575,6 +575,29 @@ for (const api of APIS) {
       assert.doesNotMatch(text, /event: message_stop/);
     });
 
+    await t.step("an overflow inside the event stream names believable figures", async () => {
+      const events = api === "converse"
+        ? converseStream("Hello").events.slice(0, 1)
+        : invokeStream(anthropicEvents("Hello")).events.slice(0, 1);
+      mock.enqueue({
+        kind: "stream",
+        events: [...events, { validationException: { message: "Input is too long for requested model." } }],
+      });
+      const res = await s.post("/v1/messages", {
+        model: OPUS,
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: "user", content: "Hi" }],
+      });
+      const text = await res.text();
+      const m = text.match(/prompt is too long: (\d+) tokens > (\d+) maximum/);
+      assert.ok(m, text);
+      const [tokens, maximum] = [Number(m[1]), Number(m[2])];
+      // The model's window, and a gap Claude Code can size its trimming by (not "1 tokens > 0").
+      assert.ok(maximum >= 100_000, text);
+      assert.ok(tokens - maximum >= maximum / 20, text);
+    });
+
     await t.step("a client that goes away aborts the Bedrock call", async () => {
       const stream = api === "converse"
         ? converseStream("one two three four five")

@@ -150,3 +150,38 @@ Deno.test("connectionError()", async (t) => {
     assert.match(nested.message, /connection refused/);
   });
 });
+
+Deno.test("fromOpenAIError() tells a too-large max_tokens apart from a too-long prompt", () => {
+  // vLLM and OpenAI: the prompt fits, the prompt plus the requested completion does not.
+  const split = fromOpenAIError(400, {
+    error: {
+      message: "This model's maximum context length is 32768 tokens. However, you requested 36384 tokens " +
+        "(20000 in the messages, 16384 in the completion). Please reduce the length of the messages or completion.",
+      code: "context_length_exceeded",
+    },
+  }, opts);
+  assert.equal(
+    split.message,
+    "input length and `max_tokens` exceed context limit: 20000 + 16384 > 32768, decrease input length or " +
+      "`max_tokens` and try again",
+  );
+  assert.equal(split.status, 400);
+  const vllm = fromOpenAIError(400, {
+    error: {
+      message:
+        "'max_tokens' or 'max_completion_tokens' is too large: 16384. This model's maximum context length " +
+        "is 32768 tokens and your request has 20000 input tokens (16384 > 32768 - 20000).",
+      type: "BadRequestError",
+    },
+  }, opts);
+  assert.match(vllm.message, /^input length and `max_tokens` exceed context limit: 20000 \+ 16384 > 32768/);
+  // The prompt alone is too long: Claude Code's compaction message, with the upstream's figures.
+  const long = fromOpenAIError(400, {
+    error: {
+      message: "This model's maximum context length is 32768 tokens. However, you requested 40000 tokens " +
+        "(36000 in the messages, 4000 in the completion).",
+      code: "context_length_exceeded",
+    },
+  }, opts);
+  assert.equal(long.message, "prompt is too long: 36000 tokens > 32768 maximum");
+});
