@@ -33,6 +33,7 @@ import { fromOpenAIErrorChunk } from "./openai_errors.ts";
 import { type CarriedReasoning, encodeSignature } from "./signature.ts";
 import { safeIdentifier } from "./tool_names.ts";
 import { type StreamTranslator, translateEvents } from "./stream_translator.ts";
+import { OPENAI_DONE } from "./sse_decode.ts";
 
 /** Tracks whether a JSON text streamed in fragments is complete (brackets balanced, no open string). */
 class JsonBalance {
@@ -152,6 +153,11 @@ class OpenAIStreamTranslator {
     this.#carryText = display === "omitted" && (style === "deepseek" || style === "vllm");
     this.#holdText = display === "off" && style === "deepseek";
     this.#bufferCalls = style === "gemini";
+  }
+
+  /** True once the upstream said why it stopped (a `finish_reason`). */
+  get finished(): boolean {
+    return this.#finish !== undefined && this.#finish !== null;
   }
 
   start(out: StreamEvent[]): void {
@@ -587,11 +593,16 @@ export function fromOpenAIStream(
 export function openAIStreamTranslator(opts: FromOpenAIOptions): StreamTranslator {
   const t = new OpenAIStreamTranslator(opts);
   let done = false;
+  let sawDone = false;
   return {
     get done() {
       return done;
     },
     push(chunk: unknown, out: StreamEvent[]): void {
+      if (chunk === OPENAI_DONE) {
+        sawDone = true;
+        return;
+      }
       if (!isRecord(chunk)) return;
       if (chunk.error !== undefined && chunk.error !== null) {
         throw fromOpenAIErrorChunk(chunk, {
@@ -604,6 +615,13 @@ export function openAIStreamTranslator(opts: FromOpenAIOptions): StreamTranslato
     },
     end(out: StreamEvent[]): void {
       if (!t.started) throw new RelayError("api_error", "Upstream closed the stream without a response");
+      // A body that stops with neither a finish_reason nor [DONE] was cut off: finishing the message would
+      // hand the client a truncated answer, or a tool call with half its arguments, as a complete turn.
+      if (!t.finished && !sawDone) {
+        throw new RelayError("api_error", "Upstream closed the stream before it finished", {
+          shouldRetry: true,
+        });
+      }
       t.finish(out);
       done = true;
     },

@@ -45,6 +45,7 @@ function parseChunk(payload: string): unknown {
 async function* payloadBatches<T>(
   body: ReadableStream<Uint8Array>,
   map: (payload: string) => T,
+  doneMarker?: T,
 ): AsyncGenerator<T[]> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -67,6 +68,7 @@ async function* payloadBatches<T>(
         start = nl + 1;
         if (payload !== undefined) {
           if (payload === "[DONE]") {
+            if (doneMarker !== undefined) batch.push(doneMarker);
             if (batch.length) yield batch;
             return;
           }
@@ -126,10 +128,16 @@ export function openAIChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<u
 
 /**
  * Like {@linkcode openAIChunks}, but yields the parsed payloads of each network read together, for
- * translators that write one batch per read.
+ * translators that write one batch per read; `[DONE]` arrives as {@linkcode OPENAI_DONE}.
  *
  * @throws {RelayError} `api_error` when a payload is not JSON.
  */
 export function openAIChunkBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown[]> {
-  return payloadBatches(body, parseChunk);
+  return payloadBatches<unknown>(body, parseChunk, OPENAI_DONE);
 }
+
+/**
+ * Stands for `data: [DONE]` in {@linkcode openAIChunkBatches}: a stream that ends without it (and without
+ * a `finish_reason`) was cut off.
+ */
+export const OPENAI_DONE: Readonly<{ done: true }> = Object.freeze({ done: true });

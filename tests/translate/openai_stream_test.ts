@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import type { ContentBlock, StreamEvent } from "../../src/anthropic/types.ts";
 import { RelayError } from "../../src/errors.ts";
 import type { FromOpenAIOptions } from "../../src/translate/from_openai.ts";
-import { fromOpenAIStream } from "../../src/translate/openai_stream.ts";
+import { fromOpenAIStream, openAIStreamTranslator } from "../../src/translate/openai_stream.ts";
+import { translateBatches } from "../../src/translate/stream_translator.ts";
 import { type ProviderName, PROVIDERS } from "../../src/translate/providers.ts";
 import { decodeSignature, encodeSignature } from "../../src/translate/signature.ts";
-import { openAIChunks } from "../../src/translate/sse_decode.ts";
+import { openAIChunkBatches, openAIChunks } from "../../src/translate/sse_decode.ts";
 import { toolNameMap } from "../../src/translate/tool_names.ts";
 import { toOpenAIRequest } from "../../src/translate/to_openai.ts";
 import deepseekSse from "../testdata/openai/deepseek_reasoning.sse" with { type: "text" };
@@ -378,6 +379,7 @@ Deno.test("fromOpenAIStream()", async (t) => {
   await t.step("gives every thinking block a signature, short when nothing is carried", async () => {
     async function* source() {
       yield { choices: [{ index: 0, delta: { reasoning: "hmm" } }] };
+      yield { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] };
     }
     const events = await collect(fromOpenAIStream(source(), options("vllm")));
     const blocks = assertEventGrammar(events);
@@ -385,6 +387,26 @@ Deno.test("fromOpenAIStream()", async (t) => {
     // vLLM gets its reasoning back from the signature when the client does not see the text.
     const omitted = assertEventGrammar(await collect(fromOpenAIStream(source(), options("vllm", "omitted"))));
     assert.deepEqual(payloads(omitted), [{ tag: "vllm", payload: { reasoning: "hmm" } }]);
+  });
+
+  await t.step("fails when the stream is cut off before its finish_reason", async () => {
+    const cut =
+      'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function",' +
+      '"function":{"name":"Bash","arguments":"{\\"command\\": \\"rm -rf /tmp/bu"}}]}}]}\n\n';
+    const events: unknown[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (
+          const e of fromOpenAIStream(openAIChunks(bytesStream(encoder.encode(cut))), options("openai"))
+        ) {
+          events.push(e);
+        }
+      })(),
+      (err: unknown) => err instanceof RelayError && err.type === "api_error" && err.shouldRetry === true,
+    );
+    // What did arrive was sent, but never a message_delta or message_stop that would make it a whole turn.
+    assert.ok(events.length > 0);
+    assert.ok(!events.some((e) => (e as { type: string }).type === "message_stop"));
   });
 
   await t.step("fails when the upstream closes the stream without a chunk", async () => {
@@ -398,4 +420,17 @@ Deno.test("fromOpenAIStream()", async (t) => {
       });
     }
   });
+});
+
+Deno.test("openAIStreamTranslator() over batches accepts [DONE] without a finish_reason", async () => {
+  const sse = 'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n';
+  const batches: StreamEvent[][] = [];
+  const translated = translateBatches(
+    openAIChunkBatches(bytesStream(encoder.encode(sse))),
+    openAIStreamTranslator(options("openai")),
+  );
+  for await (const b of translated) batches.push(b);
+  const events = batches.flat();
+  assert.equal(events.at(-1)?.type, "message_stop");
+  assertEventGrammar(events);
 });
