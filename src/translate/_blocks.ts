@@ -19,6 +19,17 @@ export class BlockSequencer {
   #key: string | number | undefined;
   #blocks = 0;
   #toolCalls = 0;
+  #signed = false;
+  readonly #unsignedThinking: string | undefined;
+
+  /**
+   * @param options.unsignedThinking A signature to close a thinking block with when the upstream sent
+   * none: clients expect one on every thinking block (Anthropic's SDK and Claude Code keep it for the next
+   * turn).
+   */
+  constructor(options: { unsignedThinking?: string } = {}) {
+    this.#unsignedThinking = options.unsignedThinking;
+  }
 
   /** The kind of the open block, if any. */
   get open(): OpenBlock | undefined {
@@ -40,12 +51,20 @@ export class BlockSequencer {
   /** Closes the open block, if any. */
   close(out: StreamEvent[]): void {
     if (this.#open === undefined) return;
+    if (this.#open === "thinking" && !this.#signed && this.#unsignedThinking !== undefined) {
+      out.push({
+        type: "content_block_delta",
+        index: this.#index,
+        delta: { type: "signature_delta", signature: this.#unsignedThinking },
+      });
+    }
     out.push({ type: "content_block_stop", index: this.#index });
     this.#open = undefined;
     this.#key = undefined;
   }
 
   #start(kind: OpenBlock, key: string | number | undefined): void {
+    this.#signed = false;
     this.#index++;
     this.#blocks++;
     this.#open = kind;
@@ -91,6 +110,7 @@ export class BlockSequencer {
   /** Sends the signature of the open thinking block (opening an empty one if none is open). */
   signature(signature: string, out: StreamEvent[], key?: string | number): void {
     if (this.#open !== "thinking") this.thinking("", out, key);
+    this.#signed = true;
     out.push({
       type: "content_block_delta",
       index: this.#index,

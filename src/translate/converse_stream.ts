@@ -12,6 +12,7 @@ import type { DeltaUsage, StopReason, StreamEvent } from "../anthropic/types.ts"
 import { type StreamTranslator, translateEvents } from "./stream_translator.ts";
 import { RelayError } from "../errors.ts";
 import { BlockSequencer } from "./_blocks.ts";
+import { encodeSignature } from "./signature.ts";
 import { bytesToBase64 } from "./_encoding.ts";
 import { fromBedrockError, streamExceptionToError } from "./bedrock_errors.ts";
 import { bytesField, converseStopReason, converseUsage, type FromBedrockOptions } from "./from_converse.ts";
@@ -61,7 +62,9 @@ const EXCEPTIONS = new Set([
 ]);
 
 class ConverseStreamState {
-  readonly seq = new BlockSequencer();
+  // Reasoning models other than Claude (DeepSeek-R1, gpt-oss, Qwen) send no signature; relayx's own tag
+  // keeps such a block from ever going back to Bedrock as a real one.
+  readonly seq = new BlockSequencer({ unsignedThinking: encodeSignature("bedrock", {}) });
   readonly opts: BedrockStreamOptions;
   started = false;
   stop: { stop_reason: StopReason; stop_sequence: string | null } | undefined;

@@ -10,6 +10,7 @@
 import type { MessageResponse, ResponseBlock, StopReason, Usage } from "../anthropic/types.ts";
 import type { IdSource } from "../backends/backend.ts";
 import { base64ToBytes, bytesToBase64 } from "./_encoding.ts";
+import { encodeSignature } from "./signature.ts";
 import type { ToolNameMap } from "./tool_names.ts";
 
 /** What translating a Bedrock response needs besides the response. */
@@ -129,7 +130,10 @@ function block(b: Rec, opts: FromBedrockOptions): ResponseBlock | undefined {
       return {
         type: "thinking",
         thinking: typeof text.text === "string" ? text.text : "",
-        signature: typeof text.signature === "string" ? text.signature : "",
+        // Non-Claude reasoning models send no signature; relayx's tag marks the block as unsigned for good.
+        signature: typeof text.signature === "string" && text.signature !== ""
+          ? text.signature
+          : encodeSignature("bedrock", {}),
       };
     }
     const bytes = bytesField(reasoning.redactedContent);

@@ -183,3 +183,27 @@ Deno.test("fromConverseStream()", async (t) => {
     await assert.rejects(() => translate(truncated), /Bedrock stream ended before messageStop/);
   });
 });
+
+Deno.test("fromConverseStream() signs the reasoning of models that send no signature", async () => {
+  const events = await translate([
+    { messageStart: { role: "assistant" } },
+    { contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { text: "Let me think." } } } },
+    { contentBlockStop: { contentBlockIndex: 0 } },
+    { contentBlockDelta: { contentBlockIndex: 1, delta: { text: "Done." } } },
+    { contentBlockStop: { contentBlockIndex: 1 } },
+    { messageStop: { stopReason: "end_turn" } },
+    { metadata: { usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 } } },
+  ]);
+  checkStream(events);
+  const signatures = events.flatMap((e) =>
+    e.type === "content_block_delta" && e.delta.type === "signature_delta"
+      ? [{ index: e.index, sig: e.delta.signature }]
+      : []
+  );
+  assert.equal(signatures.length, 1);
+  assert.equal(signatures[0]?.index, 0);
+  assert.match(signatures[0]?.sig ?? "", /^relayx1\.bedrock\./);
+  const stop = events.findIndex((e) => e.type === "content_block_stop" && e.index === 0);
+  const sig = events.findIndex((e) => e.type === "content_block_delta" && e.delta.type === "signature_delta");
+  assert.ok(sig < stop, "the signature comes before the block stops");
+});

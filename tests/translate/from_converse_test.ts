@@ -88,3 +88,19 @@ Deno.test("fromConverseResponse()", async (t) => {
     }]);
   });
 });
+
+Deno.test("fromConverseResponse() signs the reasoning of models that send no signature", () => {
+  const msg = fromConverseResponse({
+    output: {
+      message: {
+        role: "assistant",
+        content: [{ reasoningContent: { reasoningText: { text: "Let me think." } } }, { text: "Done." }],
+      },
+    },
+    stopReason: "end_turn",
+    usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+  }, options());
+  const thinking = msg.content[0];
+  assert.equal(thinking?.type, "thinking");
+  assert.match(thinking?.type === "thinking" ? thinking.signature : "", /^relayx1\.bedrock\./);
+});
