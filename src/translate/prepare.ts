@@ -9,6 +9,7 @@ import type {
   CustomTool,
   Message,
   MessagesRequest,
+  ServerToolBlock,
   Tool,
   ToolResultContent,
 } from "../anthropic/types.ts";
@@ -16,7 +17,23 @@ import { RelayError } from "../errors.ts";
 
 /** True for client-defined tools; any other `type` is a tool Anthropic runs on its own servers. */
 export function isCustomTool(tool: Tool): tool is CustomTool {
-  return tool.type === undefined || tool.type === "custom";
+  return (tool.type === undefined || tool.type === "custom") && "input_schema" in tool;
+}
+
+const SERVER_TOOL_BLOCKS: ReadonlySet<string> = new Set<ServerToolBlock["type"]>([
+  "server_tool_use",
+  "web_search_tool_result",
+  "web_fetch_tool_result",
+  "code_execution_tool_result",
+  "bash_code_execution_tool_result",
+  "text_editor_code_execution_tool_result",
+  "tool_search_tool_result",
+  "container_upload",
+]);
+
+/** True for blocks only Anthropic's servers understand (server tool calls and their results). */
+export function isServerToolBlock(block: ContentBlock): block is ServerToolBlock {
+  return SERVER_TOOL_BLOCKS.has(block.type);
 }
 
 /** The text a `tool_reference` becomes, for upstreams that know nothing of tool search. */

@@ -30,7 +30,6 @@ import type {
   MessagesRequest,
   SearchResultBlock,
   TextBlock,
-  Tool,
   ToolChoice,
   ToolResultBlock,
 } from "../anthropic/types.ts";
@@ -52,6 +51,7 @@ import type {
   JsonObject,
   JsonValue,
 } from "./converse_types.ts";
+import { isCustomTool, isServerToolBlock } from "./prepare.ts";
 import { isRelaySignature } from "./signature.ts";
 import { safeIdentifier } from "./tool_names.ts";
 
@@ -68,11 +68,6 @@ export interface ToConverseOptions {
 const MAX_CACHE_POINTS = 4;
 const EMPTY = "(empty)";
 const encoder = new TextEncoder();
-
-/** True for a client-defined tool (no `type`, or `type: "custom"`). */
-function isCustomTool(tool: Tool): tool is CustomTool {
-  return (tool.type === undefined || tool.type === "custom") && "input_schema" in tool;
-}
 
 interface CacheSlot {
   list: unknown[];
@@ -358,6 +353,10 @@ function blocks(
   };
   source.forEach((b, m) => {
     const path = `messages.${n}.content.${m}`;
+    if (isServerToolBlock(b)) {
+      out.warn(`${b.type}: server tool blocks cannot run on Bedrock; dropped`);
+      return;
+    }
     switch (b.type) {
       case "text":
         if (b.text.trim() !== "") content.push({ text: b.text });
@@ -401,16 +400,6 @@ function blocks(
             out.warn("redacted_thinking: data is not base64; dropped");
           }
         }
-        break;
-      case "server_tool_use":
-      case "web_search_tool_result":
-      case "web_fetch_tool_result":
-      case "code_execution_tool_result":
-      case "bash_code_execution_tool_result":
-      case "text_editor_code_execution_tool_result":
-      case "tool_search_tool_result":
-      case "container_upload":
-        out.warn(`${b.type}: server tool blocks cannot run on Bedrock; dropped`);
         break;
       default: {
         const never: never = b;

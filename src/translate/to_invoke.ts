@@ -25,12 +25,12 @@ import type {
   ImageSource,
   MessagesRequest,
   TextBlock,
-  Tool,
   ToolChoice,
   ToolResultContent,
 } from "../anthropic/types.ts";
 import { RelayError } from "../errors.ts";
 import { type BedrockModelInfo, bedrockModelInfo, resolveInference } from "./bedrock_models.ts";
+import { isCustomTool, isServerToolBlock } from "./prepare.ts";
 import { isRelaySignature } from "./signature.ts";
 
 /** Options for {@linkcode toInvokeBody}. */
@@ -49,10 +49,6 @@ const MAX_CACHE_POINTS = 4;
 
 function invalid(message: string): RelayError {
   return new RelayError("invalid_request_error", message, { shouldRetry: false });
-}
-
-function isCustomTool(tool: Tool): tool is CustomTool {
-  return (tool.type === undefined || tool.type === "custom") && "input_schema" in tool;
 }
 
 class Body {
@@ -153,6 +149,10 @@ function resultContent(items: readonly ToolResultContent[], path: string, body: 
 }
 
 function block(b: ContentBlock, path: string, body: Body): Json | undefined {
+  if (isServerToolBlock(b)) {
+    body.warn(`${b.type}: server tool blocks cannot run on Bedrock; dropped`);
+    return undefined;
+  }
   switch (b.type) {
     case "text":
       return text(b, body);
@@ -188,16 +188,6 @@ function block(b: ContentBlock, path: string, body: Body): Json | undefined {
       return { type: "thinking", thinking: b.thinking, signature: b.signature };
     case "redacted_thinking":
       return { type: "redacted_thinking", data: b.data };
-    case "server_tool_use":
-    case "web_search_tool_result":
-    case "web_fetch_tool_result":
-    case "code_execution_tool_result":
-    case "bash_code_execution_tool_result":
-    case "text_editor_code_execution_tool_result":
-    case "tool_search_tool_result":
-    case "container_upload":
-      body.warn(`${b.type}: server tool blocks cannot run on Bedrock; dropped`);
-      return undefined;
     default: {
       const never: never = b;
       throw invalid(`${path}: Unknown block ${JSON.stringify(never)}`);

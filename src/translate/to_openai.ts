@@ -19,7 +19,7 @@ import type {
 } from "../anthropic/types.ts";
 import { RelayError } from "../errors.ts";
 import { isOpenAIReasoningModel, type ProviderProfile } from "./providers.ts";
-import { isCustomTool, toolReferenceText } from "./prepare.ts";
+import { isCustomTool, isServerToolBlock, toolReferenceText } from "./prepare.ts";
 import { cleanSchemaForGemini } from "./schema_clean.ts";
 import { decodeSignature } from "./signature.ts";
 import { safeIdentifier } from "./tool_names.ts";
@@ -293,6 +293,10 @@ class Translator {
 
   /** A user-side block as content parts (tool results are handled by the caller). */
   userParts(block: ContentBlock, path: string): OpenAIContentPart[] {
+    if (isServerToolBlock(block)) {
+      this.warn("messages: server-tool blocks were dropped");
+      return [];
+    }
     switch (block.type) {
       case "text":
         return block.text === "" ? [] : [textPart(block.text, cacheOf(block, this.provider.cacheControl))];
@@ -312,16 +316,6 @@ class Translator {
       case "thinking":
       case "redacted_thinking":
         // Misplaced in a user turn (tool results are taken out before): nothing an upstream could use.
-        return [];
-      case "server_tool_use":
-      case "web_search_tool_result":
-      case "web_fetch_tool_result":
-      case "code_execution_tool_result":
-      case "bash_code_execution_tool_result":
-      case "text_editor_code_execution_tool_result":
-      case "tool_search_tool_result":
-      case "container_upload":
-        this.warn("messages: server-tool blocks were dropped");
         return [];
       default: {
         const never: never = block;
@@ -412,6 +406,10 @@ class Translator {
     const details: unknown[] = [];
     const signatures: Record<string, string> = {};
     for (const block of message.content) {
+      if (isServerToolBlock(block)) {
+        this.warn("messages: server-tool blocks were dropped");
+        continue;
+      }
       switch (block.type) {
         case "text":
           if (block.text !== "") texts.push(textPart(block.text, cacheOf(block, this.provider.cacheControl)));
@@ -435,16 +433,6 @@ class Translator {
         case "document":
         case "search_result":
         case "tool_result":
-          break;
-        case "server_tool_use":
-        case "web_search_tool_result":
-        case "web_fetch_tool_result":
-        case "code_execution_tool_result":
-        case "bash_code_execution_tool_result":
-        case "text_editor_code_execution_tool_result":
-        case "tool_search_tool_result":
-        case "container_upload":
-          this.warn("messages: server-tool blocks were dropped");
           break;
         default: {
           const never: never = block;
