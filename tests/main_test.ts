@@ -137,16 +137,19 @@ Deno.test("deno serve --parallel main.ts serves the default export without a sec
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  // Read its output from the start, so that a full pipe can never block it.
+  const output = child.output();
   try {
     let health: unknown;
     for (let i = 0; i < 100 && health === undefined; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      health = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json(), () => undefined);
+      health = await fetch(`http://127.0.0.1:${port}/health`, { headers: { connection: "close" } })
+        .then((r) => r.json(), () => undefined);
     }
     assert.deepEqual(health, { status: "ok", backend: "openai_compatible" });
     const res = await fetch(`http://127.0.0.1:${port}/v1/messages`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", connection: "close" },
       body: JSON.stringify({
         model: "claude-opus-5-5",
         max_tokens: 20,
@@ -157,7 +160,14 @@ Deno.test("deno serve --parallel main.ts serves the default export without a sec
     assert.equal((await res.json()).type, "message");
   } finally {
     child.kill("SIGTERM");
-    const out = await child.output();
+    // deno serve drains before it exits; a server that does not stop in time is killed, not waited on.
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, 5000);
+    const out = await output;
+    clearTimeout(timer);
     const stderr = new TextDecoder().decode(out.stderr);
     assert.doesNotMatch(stderr, /AddrInUse|Uncaught/, stderr);
     // relayx's own start-up line belongs to `deno run`; under `deno serve` the runtime listens.
