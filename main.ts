@@ -18,13 +18,11 @@ import { createApp } from "./src/app.ts";
 import type { Backend } from "./src/backends/backend.ts";
 import { type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { createLogger } from "./src/log.ts";
-import { createOpenAIBackend } from "./src/backends/openai.ts";
 
 export { createApp } from "./src/app.ts";
 export type { AppDeps } from "./src/app.ts";
 export { type Config, ConfigError, parseConfig } from "./src/config.ts";
 export type { Backend, CallContext, IdSource, ModelInfo } from "./src/backends/backend.ts";
-export { createOpenAIBackend } from "./src/backends/openai.ts";
 
 /** A configured relayx: its request handler, backend and configuration. */
 export interface Relay {
@@ -39,10 +37,12 @@ export interface Relay {
 async function createBackend(config: Config): Promise<Backend> {
   const b = config.backend;
   switch (b.kind) {
-    case "openai_compatible":
+    case "openai_compatible": {
+      // Each backend's SDK is loaded only when it is the one configured (the openai SDK alone is ~27 MB).
+      const { createOpenAIBackend } = await import("./src/backends/openai.ts");
       return createOpenAIBackend(b);
+    }
     case "bedrock": {
-      // Loaded only when used, so that the OpenAI-compatible backend never loads the AWS SDK.
       const { createBedrockBackend } = await import("./src/backends/bedrock.ts");
       return createBedrockBackend(b);
     }
