@@ -174,3 +174,13 @@ export function streamExceptionToError(
     $metadata: status === undefined ? undefined : { httpStatusCode: status },
   }, opts);
 }
+
+/**
+ * Maps errors thrown while reading a Bedrock stream (SDK exceptions, network failures) to Anthropic's terms,
+ * sizing an overflow with the prompt's estimate and the model's window.
+ */
+export function bedrockReadErrors(
+  opts: { inputEstimate: number; contextWindow?: number },
+): (err: unknown) => RelayError {
+  return (err) => fromBedrockError(err, { estimate: opts.inputEstimate, window: opts.contextWindow ?? 0 });
+}

@@ -9,12 +9,12 @@
  * @module
  */
 import type { DeltaUsage, StopReason, StreamEvent } from "../anthropic/types.ts";
-import { type StreamTranslator, translateEvents } from "./stream_translator.ts";
+import { stateTranslator, type StreamTranslator, translateEvents } from "./stream_translator.ts";
 import { RelayError } from "../errors.ts";
 import { BlockSequencer } from "./_blocks.ts";
 import { encodeSignature } from "./signature.ts";
 import { bytesToBase64 } from "./_encoding.ts";
-import { fromBedrockError, streamExceptionToError } from "./bedrock_errors.ts";
+import { bedrockReadErrors, streamExceptionToError } from "./bedrock_errors.ts";
 import { bytesField, converseStopReason, converseUsage, type FromBedrockOptions } from "./from_converse.ts";
 
 /** Options for the Bedrock stream translators. */
@@ -234,30 +234,16 @@ export function fromConverseStream(
   events: AsyncIterable<unknown>,
   opts: BedrockStreamOptions,
 ): AsyncGenerator<StreamEvent> {
-  return translateEvents(events, converseStreamTranslator(opts), (err) => bedrockReadError(err, opts));
-}
-
-/** Errors thrown while reading the upstream (SDK exceptions, network failures) in Anthropic terms. */
-function bedrockReadError(err: unknown, opts: BedrockStreamOptions): unknown {
-  return fromBedrockError(err, { estimate: opts.inputEstimate, window: opts.contextWindow ?? 0 });
+  return translateEvents(events, converseStreamTranslator(opts), bedrockReadErrors(opts));
 }
 
 /** The synchronous translator behind {@linkcode fromConverseStream}, for drivers that batch. */
 export function converseStreamTranslator(opts: BedrockStreamOptions): StreamTranslator {
   const state = new ConverseStreamState(opts);
-  return {
-    get done() {
-      return state.done;
-    },
-    push(chunk: unknown, out: StreamEvent[]): void {
-      state.handle(chunk, out);
-    },
-    end(out: StreamEvent[]): void {
-      if (state.done) return;
-      if (!state.stop) {
-        throw new RelayError("api_error", "Bedrock stream ended before messageStop", { shouldRetry: true });
-      }
-      state.finish(out);
-    },
-  };
+  return stateTranslator(state, (out) => {
+    if (!state.stop) {
+      throw new RelayError("api_error", "Bedrock stream ended before messageStop", { shouldRetry: true });
+    }
+    state.finish(out);
+  });
 }

@@ -21,8 +21,8 @@ import type {
   Usage,
 } from "../anthropic/types.ts";
 import { errorTypeForStatus, RelayError } from "../errors.ts";
-import { type StreamTranslator, translateEvents } from "./stream_translator.ts";
-import { fromBedrockError } from "./bedrock_errors.ts";
+import { stateTranslator, type StreamTranslator, translateEvents } from "./stream_translator.ts";
+import { bedrockReadErrors } from "./bedrock_errors.ts";
 import { type BedrockStreamOptions, messageStart } from "./converse_stream.ts";
 import type { FromBedrockOptions } from "./from_converse.ts";
 
@@ -248,32 +248,18 @@ export function fromInvokeStream(
   chunks: AsyncIterable<unknown>,
   opts: BedrockStreamOptions,
 ): AsyncGenerator<StreamEvent> {
-  return translateEvents(chunks, invokeStreamTranslator(opts), (err) => bedrockReadError(err, opts));
-}
-
-/** Errors thrown while reading the upstream (SDK exceptions, network failures) in Anthropic terms. */
-function bedrockReadError(err: unknown, opts: BedrockStreamOptions): unknown {
-  return fromBedrockError(err, { estimate: opts.inputEstimate, window: opts.contextWindow ?? 0 });
+  return translateEvents(chunks, invokeStreamTranslator(opts), bedrockReadErrors(opts));
 }
 
 /** The synchronous translator behind {@linkcode fromInvokeStream}, for drivers that batch. */
 export function invokeStreamTranslator(opts: BedrockStreamOptions): StreamTranslator {
   const state = new InvokeStreamState(opts);
-  return {
-    get done() {
-      return state.done;
-    },
-    push(chunk: unknown, out: StreamEvent[]): void {
-      state.handle(chunk, out);
-    },
-    end(out: StreamEvent[]): void {
-      if (state.done) return;
-      if (!state.held) {
-        throw new RelayError("api_error", "Bedrock stream ended before message_delta", { shouldRetry: true });
-      }
-      state.finish(undefined, out);
-    },
-  };
+  return stateTranslator(state, (out) => {
+    if (!state.held) {
+      throw new RelayError("api_error", "Bedrock stream ended before message_delta", { shouldRetry: true });
+    }
+    state.finish(undefined, out);
+  });
 }
 
 function responseBlock(b: Rec, opts: FromBedrockOptions): ResponseBlock | undefined {

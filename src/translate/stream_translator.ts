@@ -26,6 +26,32 @@ export interface StreamTranslator {
   end(out: StreamEvent[]): void;
 }
 
+/** A translator's state machine: handles chunks and knows when the message is complete. */
+export interface StreamState {
+  /** True once `message_stop` was produced. */
+  readonly done: boolean;
+  /** Translates one upstream chunk, appending events to `out`. */
+  handle(chunk: unknown, out: StreamEvent[]): void;
+}
+
+/**
+ * Wraps a state machine as a {@linkcode StreamTranslator}; `finish` completes a message whose upstream
+ * ended before `message_stop` (or throws when it ended too early to make one).
+ */
+export function stateTranslator(state: StreamState, finish: (out: StreamEvent[]) => void): StreamTranslator {
+  return {
+    get done() {
+      return state.done;
+    },
+    push(chunk: unknown, out: StreamEvent[]): void {
+      state.handle(chunk, out);
+    },
+    end(out: StreamEvent[]): void {
+      if (!state.done) finish(out);
+    },
+  };
+}
+
 /** Maps an error thrown while reading the upstream (a network failure, an SDK exception) to a RelayError. */
 export type ReadErrorMapper = (err: unknown) => unknown;
 
