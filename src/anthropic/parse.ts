@@ -7,7 +7,12 @@
  * @module
  */
 import { z } from "zod";
-import type { ContentBlock, CountTokensRequest, MessagesRequest } from "./types.ts";
+import {
+  type ContentBlock,
+  type CountTokensRequest,
+  type MessagesRequest,
+  SERVER_TOOL_BLOCK_TYPES,
+} from "./types.ts";
 import { RelayError } from "../errors.ts";
 
 const cacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.enum(["5m", "1h"]).optional() })
@@ -65,18 +70,7 @@ const toolResult = z.object({
   cache_control: cacheControl,
 });
 
-const serverBlock = z.looseObject({
-  type: z.enum([
-    "server_tool_use",
-    "web_search_tool_result",
-    "web_fetch_tool_result",
-    "code_execution_tool_result",
-    "bash_code_execution_tool_result",
-    "text_editor_code_execution_tool_result",
-    "tool_search_tool_result",
-    "container_upload",
-  ]),
-});
+const serverBlock = z.looseObject({ type: z.enum(SERVER_TOOL_BLOCK_TYPES) });
 
 const block = z.discriminatedUnion("type", [
   text,

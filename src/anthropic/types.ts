@@ -106,17 +106,21 @@ export interface RedactedThinkingBlock {
   data: string;
 }
 
+/** The block types only Anthropic's own servers understand (server tool calls and their results). */
+export const SERVER_TOOL_BLOCK_TYPES = [
+  "server_tool_use",
+  "web_search_tool_result",
+  "web_fetch_tool_result",
+  "code_execution_tool_result",
+  "bash_code_execution_tool_result",
+  "text_editor_code_execution_tool_result",
+  "tool_search_tool_result",
+  "container_upload",
+] as const;
+
 /** A block only Anthropic's own servers understand (server tools); relayx drops them. */
 export interface ServerToolBlock {
-  type:
-    | "server_tool_use"
-    | "web_search_tool_result"
-    | "web_fetch_tool_result"
-    | "code_execution_tool_result"
-    | "bash_code_execution_tool_result"
-    | "text_editor_code_execution_tool_result"
-    | "tool_search_tool_result"
-    | "container_upload";
+  type: (typeof SERVER_TOOL_BLOCK_TYPES)[number];
   [key: string]: unknown;
 }
 

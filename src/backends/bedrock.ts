@@ -294,17 +294,15 @@ export async function createBedrockBackend(
         const raw = takeRawBody(command);
         const res = await client.send(command, { abortSignal: signal });
         const body = raw();
-        const errors = {
-          estimate: estimateInputTokens(request),
-          window: bedrockModelInfo(ctx.model).contextWindow,
-        };
+        const options = streamOptions(request, ctx);
+        const errors = { estimate: options.inputEstimate, window: options.contextWindow ?? 0 };
         const chunks = body
           ? invokeEventBatches(body, errors)
           : res.body
           ? singles(invokeChunks(res.body, errors))
           : undefined;
         if (!chunks) throw new RelayError("api_error", "Bedrock returned no stream");
-        events = translateBatches(chunks, invokeStreamTranslator(streamOptions(request, ctx)));
+        events = translateBatches(chunks, invokeStreamTranslator(options));
       } else {
         const command = new ConverseStreamCommand(input);
         const raw = takeRawBody(command);

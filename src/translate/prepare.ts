@@ -4,14 +4,15 @@
  *
  * @module
  */
-import type {
-  ContentBlock,
-  CustomTool,
-  Message,
-  MessagesRequest,
-  ServerToolBlock,
-  Tool,
-  ToolResultContent,
+import {
+  type ContentBlock,
+  type CustomTool,
+  type Message,
+  type MessagesRequest,
+  SERVER_TOOL_BLOCK_TYPES,
+  type ServerToolBlock,
+  type Tool,
+  type ToolResultContent,
 } from "../anthropic/types.ts";
 import { RelayError } from "../errors.ts";
 
@@ -20,16 +21,7 @@ export function isCustomTool(tool: Tool): tool is CustomTool {
   return (tool.type === undefined || tool.type === "custom") && "input_schema" in tool;
 }
 
-const SERVER_TOOL_BLOCKS: ReadonlySet<string> = new Set<ServerToolBlock["type"]>([
-  "server_tool_use",
-  "web_search_tool_result",
-  "web_fetch_tool_result",
-  "code_execution_tool_result",
-  "bash_code_execution_tool_result",
-  "text_editor_code_execution_tool_result",
-  "tool_search_tool_result",
-  "container_upload",
-]);
+const SERVER_TOOL_BLOCKS: ReadonlySet<string> = new Set(SERVER_TOOL_BLOCK_TYPES);
 
 /** True for blocks only Anthropic's servers understand (server tool calls and their results). */
 export function isServerToolBlock(block: ContentBlock): block is ServerToolBlock {

@@ -52,6 +52,7 @@ import type {
   JsonValue,
 } from "./converse_types.ts";
 import { isCustomTool, isServerToolBlock } from "./prepare.ts";
+import { warnOnce } from "./_warn.ts";
 import { isRelaySignature } from "./signature.ts";
 import { safeIdentifier } from "./tool_names.ts";
 
@@ -76,21 +77,15 @@ interface CacheSlot {
 
 class Builder {
   readonly info: BedrockModelInfo;
-  readonly #warn: (message: string) => void;
-  readonly #warned = new Set<string>();
+  /** Records a dropped or changed field, once per message. */
+  readonly warn: (message: string) => void;
   readonly cacheSlots: CacheSlot[] = [];
   readonly #docNames = new Set<string>();
   #docCount = 0;
 
   constructor(info: BedrockModelInfo, warn: (message: string) => void) {
     this.info = info;
-    this.#warn = warn;
-  }
-
-  warn(message: string): void {
-    if (this.#warned.has(message)) return;
-    this.#warned.add(message);
-    this.#warn(message);
+    this.warn = warnOnce(warn);
   }
 
   /** Appends a cache point to `list` when the block asked for one and the model takes them. */

@@ -31,6 +31,7 @@ import type {
 import { RelayError } from "../errors.ts";
 import { type BedrockModelInfo, bedrockModelInfo, resolveInference } from "./bedrock_models.ts";
 import { isCustomTool, isServerToolBlock } from "./prepare.ts";
+import { warnOnce } from "./_warn.ts";
 import { isRelaySignature } from "./signature.ts";
 
 /** Options for {@linkcode toInvokeBody}. */
@@ -53,8 +54,8 @@ function invalid(message: string): RelayError {
 
 class Body {
   readonly info: BedrockModelInfo;
-  readonly #warn: (message: string) => void;
-  readonly #warned = new Set<string>();
+  /** Records a dropped or changed field, once per message. */
+  readonly warn: (message: string) => void;
   /** Blocks carrying cache_control, with their place in Anthropic's prefix order (tools, system, messages). */
   readonly breakpoints: { block: Json; section: number }[] = [];
   /** The section blocks are being built for: 0 tools, 1 system, 2 messages. */
@@ -62,13 +63,7 @@ class Body {
 
   constructor(info: BedrockModelInfo, warn: (message: string) => void) {
     this.info = info;
-    this.#warn = warn;
-  }
-
-  warn(message: string): void {
-    if (this.#warned.has(message)) return;
-    this.#warned.add(message);
-    this.#warn(message);
+    this.warn = warnOnce(warn);
   }
 
   /** Copies a block with its cache_control normalised (1h TTL only where the model takes it). */

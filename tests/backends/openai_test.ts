@@ -446,7 +446,6 @@ Deno.test("OpenAI-compatible backend maps upstream failures", async (t) => {
         await reader.read();
         ac.abort();
         await reader.cancel().catch(() => {});
-        console.log("DBG", JSON.stringify(relay.logs));
         await mock.nextAbort(5000);
         assert.equal(mock.aborted, 1);
       }),

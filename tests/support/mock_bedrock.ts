@@ -25,7 +25,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import { setImmediate } from "node:timers";
+import { cutWrites, sleep, type SplitMode } from "./_writes.ts";
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 
 /** A Bedrock operation the mock serves. */
@@ -105,7 +105,7 @@ export interface BedrockJsonReply {
 export type BedrockStreamEvent = Record<string, unknown>;
 
 /** How frame bytes are cut into writes (see the OpenAI mock): one per event by default. */
-export type BedrockSplitMode = "event" | "none" | "bytes" | "every-byte";
+export type BedrockSplitMode = SplitMode;
 
 /** An event-stream reply (`application/vnd.amazon.eventstream`). */
 export interface BedrockStreamReply {
@@ -775,7 +775,7 @@ class _MockBedrockServer implements MockBedrock {
     );
     try {
       if ("body" in plan) {
-        if (plan.delayMs) await _sleep(plan.delayMs, gone.signal);
+        if (plan.delayMs) await sleep(plan.delayMs, gone.signal);
         res.writeHead(plan.status, plan.headers);
         ended = true;
         res.end(plan.body);
@@ -784,7 +784,7 @@ class _MockBedrockServer implements MockBedrock {
       res.writeHead(plan.status, plan.headers);
       if ("flushHeaders" in res) res.flushHeaders();
       const reply = plan.stream;
-      const writes = _writes(_frames(reply), {
+      const writes = cutWrites(_frames(reply), {
         split: reply.split ?? "event",
         splitSize: reply.splitSize ?? 5,
         delayMs: reply.delayMs,
@@ -800,7 +800,7 @@ class _MockBedrockServer implements MockBedrock {
         if (gone.signal.aborted) return;
         // failAfter: cut the connection (HTTP/1.1) or reset the stream (HTTP/2) without finishing.
         // A moment first, so the client reads what was sent: a reset discards its unread buffer.
-        await _sleep(25, gone.signal);
+        await sleep(25, gone.signal);
         cutOnPurpose = true;
         if ("stream" in res) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
         else res.destroy(e instanceof Error ? e : undefined);
@@ -1253,81 +1253,6 @@ function _validateInvoke(body: Record<string, unknown>): _Rejection | null {
     if (key in body) return malformed(`extraneous key [${key}] is not permitted`);
   }
   return null;
-}
-
-interface _WritePlan {
-  split: BedrockSplitMode;
-  splitSize: number;
-  delayMs?: number;
-  failAfter?: number;
-  hangAt?: number;
-}
-
-/** Cuts items into network writes; throws to cut the connection, sleeps until `signal` to hang. */
-async function* _writes(
-  items: Uint8Array[],
-  plan: _WritePlan,
-  signal: AbortSignal,
-): AsyncGenerator<Uint8Array> {
-  const size = Math.max(1, plan.splitSize);
-  let buffer = new Uint8Array(0);
-  // Without a macrotask between tiny writes the server coalesces them into one network write.
-  const cut = async function* (all: boolean): AsyncGenerator<Uint8Array> {
-    if (plan.split === "none" && !all) return;
-    const step = plan.split === "every-byte" ? 1 : plan.split === "bytes" ? size : buffer.length;
-    let i = 0;
-    for (; step > 0 && i + step <= buffer.length; i += step) {
-      if (step < buffer.length) await _hop();
-      yield buffer.slice(i, i + step);
-    }
-    buffer = buffer.slice(i);
-    if (all && buffer.length) {
-      yield buffer;
-      buffer = new Uint8Array(0);
-    }
-  };
-  for (let i = 0; i <= items.length; i++) {
-    if (plan.failAfter === i) {
-      yield* cut(true);
-      throw new Error("connection cut on purpose (failAfter)");
-    }
-    if (plan.hangAt === i) {
-      yield* cut(true);
-      await _sleep(Infinity, signal);
-    }
-    if (i === items.length) break;
-    if (plan.delayMs) {
-      yield* cut(true);
-      await _sleep(plan.delayMs, signal);
-    }
-    const next = new Uint8Array(buffer.length + items[i]!.length);
-    next.set(buffer);
-    next.set(items[i]!, buffer.length);
-    buffer = next;
-    yield* cut(false);
-  }
-  yield* cut(true);
-}
-
-function _hop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function _sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = Number.isFinite(ms)
-      ? setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms)
-      : undefined;
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function _base64(bytes: Uint8Array): string {

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
+import { cutWrites, sleep, type SplitMode } from "./_writes.ts";
 
 /** One JSON object sent on a `data:` line of a Chat Completions stream. */
 export type ChatChunk = Record<string, unknown>;
@@ -46,7 +46,7 @@ export interface ChatUsage {
  *   inside events and inside multi-byte UTF-8 characters.
  * - `"every-byte"`: one write per byte.
  */
-export type SplitMode = "event" | "none" | "bytes" | "every-byte";
+export type { SplitMode } from "./_writes.ts";
 
 /** A streamed (SSE) reply. */
 export interface StreamReply {
@@ -672,7 +672,7 @@ class _MockOpenAIServer implements MockOpenAI {
     try {
       // Only touched here: Deno prints a warning about its legacy abort-on-success behaviour once any
       // request's signal is used.
-      await _sleep(ms, req.signal);
+      await sleep(ms, req.signal);
       return true;
     } catch {
       this.#recordAbort();
@@ -728,71 +728,13 @@ function _sseWrites(
     done = false;
   }
   if (done) items.push("data: [DONE]\n\n");
-  return _writes(items.map((t) => _encoder.encode(t)), {
+  return cutWrites(items.map((t) => _encoder.encode(t)), {
     split: reply.split ?? "event",
     splitSize: reply.splitSize ?? 5,
     delayMs: reply.delayMs,
     failAfter: reply.failAfter,
     hangAt: reply.hangAfter ?? (reply.hang ? 1 : undefined),
   }, signal);
-}
-
-interface _WritePlan {
-  split: SplitMode;
-  splitSize: number;
-  delayMs?: number;
-  failAfter?: number;
-  hangAt?: number;
-}
-
-/** Cuts items into network writes; throws to cut the connection, sleeps until `signal` to hang. */
-async function* _writes(
-  items: Uint8Array[],
-  plan: _WritePlan,
-  signal: AbortSignal,
-): AsyncGenerator<Uint8Array> {
-  const size = Math.max(1, plan.splitSize);
-  let buffer = new Uint8Array(0);
-  // Without a macrotask between tiny writes the server coalesces them into one network write.
-  const cut = async function* (all: boolean): AsyncGenerator<Uint8Array> {
-    if (plan.split === "none" && !all) return;
-    const step = plan.split === "every-byte" ? 1 : plan.split === "bytes" ? size : buffer.length;
-    let i = 0;
-    for (; step > 0 && i + step <= buffer.length; i += step) {
-      if (step < buffer.length) await _hop();
-      yield buffer.slice(i, i + step);
-    }
-    buffer = buffer.slice(i);
-    if (all && buffer.length) {
-      yield buffer;
-      buffer = new Uint8Array(0);
-    }
-  };
-  for (let i = 0; i <= items.length; i++) {
-    if (plan.failAfter === i) {
-      yield* cut(true);
-      throw new Error("connection cut on purpose (failAfter)");
-    }
-    if (plan.hangAt === i) {
-      yield* cut(true);
-      await _sleep(Infinity, signal);
-    }
-    if (i === items.length) break;
-    if (plan.delayMs) {
-      yield* cut(true);
-      await _sleep(plan.delayMs, signal);
-    }
-    const next = new Uint8Array(buffer.length + items[i]!.length);
-    next.set(buffer);
-    next.set(items[i]!, buffer.length);
-    buffer = next;
-    yield* cut(false);
-  }
-  yield* cut(true);
-}
-
-function _hop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The SSE text of each chunk (usage chunk included), before splitting into writes. */
@@ -890,23 +832,6 @@ function _splitN(text: string, n: number): string[] {
     );
   }
   return out;
-}
-
-function _sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = Number.isFinite(ms)
-      ? setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms)
-      : undefined;
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function _defined(o: Record<string, unknown>): Record<string, unknown> {
