@@ -43,7 +43,7 @@ async function createBackend(config: Config): Promise<Backend> {
       return createOpenAIBackend(b);
     }
     case "bedrock": {
-      const { createBedrockBackend } = await import("./src/backends/bedrock.ts");
+      const { createBedrockBackend } = await import("./src/backends/bedrock/bedrock_backend.ts");
       return createBedrockBackend(b);
     }
     default: {

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { detectProvider, type ProviderName, PROVIDERS } from "./translate/providers.ts";
+import type { BedrockApi } from "./translate/bedrock/bedrock_models.ts";
+import { detectProvider, type ProviderName, PROVIDERS } from "./translate/openai/providers.ts";
 
 /** Settings of the OpenAI-compatible backend. */
 export interface OpenAIConfig {
@@ -22,9 +23,6 @@ export interface OpenAIConfig {
   maxOutputTokens?: number;
 }
 
-/** How relayx calls Claude on Bedrock. */
-export type BedrockApi = "auto" | "converse" | "invoke";
-
 /** Settings of the Bedrock backend. */
 export interface BedrockConfig {
   kind: "bedrock";
@@ -39,7 +37,7 @@ export interface BedrockConfig {
   /** Model for haiku-family names. */
   smallModelId?: string;
   /** Converse for every model, native Messages (InvokeModel) for Claude, or auto (invoke for Claude). */
-  api: BedrockApi;
+  api: BedrockApi | "auto";
   /** Caps every request's max_tokens. */
   maxOutputTokens?: number;
 }
@@ -160,16 +158,4 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`LLM_BACKEND: expected bedrock or openai_compatible, got "${kind}"`);
   }
   return { host, port, apiKey, backend, logFormat: logRaw };
-}
-
-/** The family of a Claude model name, or undefined for any other name. */
-export function claudeFamily(model: string): "opus" | "sonnet" | "haiku" | "claude" | undefined {
-  const m = model.toLowerCase();
-  // Only Anthropic's own ids ("claude-opus-5-5", "claude-3-7-sonnet-latest"): a routed name such as
-  // OpenRouter's "anthropic/claude-sonnet-4.5" is the user's explicit choice and passes through.
-  if (!m.startsWith("claude-")) return undefined;
-  if (m.includes("haiku")) return "haiku";
-  if (m.includes("sonnet")) return "sonnet";
-  if (m.includes("opus")) return "opus";
-  return "claude";
 }

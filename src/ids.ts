@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { IdSource } from "./backends/backend.ts";
+import type { IdSource } from "./translate/id_source.ts";
 
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

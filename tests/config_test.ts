@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { claudeFamily, ConfigError, parseConfig } from "../src/config.ts";
+import { claudeFamily } from "../src/anthropic/claude_names.ts";
+import { ConfigError, parseConfig } from "../src/config.ts";
 import { createOpenAIBackend } from "../src/backends/openai.ts";
 
 function rejects(env: Record<string, string>, variable: string): void {

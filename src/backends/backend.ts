@@ -9,14 +9,9 @@ import type {
   MessagesRequest,
   StreamEvent,
 } from "../anthropic/types.ts";
+import type { IdSource } from "../translate/id_source.ts";
 
-/** Where generated ids come from; injected so that translation output is snapshot-stable. */
-export interface IdSource {
-  /** A new `msg_...` id. */
-  messageId(): string;
-  /** A new `toolu_...` id, for upstreams that return tool calls without one. */
-  toolUseId(): string;
-}
+export type { IdSource };
 
 /** What a backend call gets besides the request. */
 export interface CallContext {

@@ -14,16 +14,16 @@ import type {
   StreamEvent,
 } from "../anthropic/types.ts";
 import type { OpenAIConfig } from "../config.ts";
-import { claudeFamily } from "../config.ts";
+import { claudeFamily } from "../anthropic/claude_names.ts";
 import { RelayError } from "../errors.ts";
 import { countInputTokens, estimateInputTokens } from "../tokens.ts";
-import { type FromOpenAIOptions, fromOpenAIResponse } from "../translate/from_openai.ts";
-import { connectionError, fromOpenAIError } from "../translate/openai_errors.ts";
-import { openAIStreamTranslator } from "../translate/openai_stream.ts";
+import { type FromOpenAIOptions, fromOpenAIResponse } from "../translate/openai/from_openai.ts";
+import { connectionError, fromOpenAIError } from "../translate/openai/openai_errors.ts";
+import { openAIStreamTranslator } from "../translate/openai/openai_stream.ts";
 import { translateBatches } from "../translate/stream_translator.ts";
-import { contextWindow, maxOutputTokens, PROVIDERS } from "../translate/providers.ts";
-import { openAIChunkBatches } from "../translate/sse_decode.ts";
-import { toOpenAIRequest } from "../translate/to_openai.ts";
+import { contextWindow, maxOutputTokens, PROVIDERS } from "../translate/openai/providers.ts";
+import { openAIChunkBatches } from "../translate/openai/openai_sse.ts";
+import { toOpenAIRequest } from "../translate/openai/to_openai.ts";
 import { toolNameMap } from "../translate/tool_names.ts";
 import { isCustomTool } from "../translate/prepare.ts";
 import type { Backend, CallContext, ModelInfo } from "./backend.ts";

@@ -7,7 +7,13 @@
  * @example
  * ```ts
  * import { fromOpenAIStream, openAIChunks, PROVIDERS, toOpenAIRequest, toolNameMap } from "@relayx/server/translate";
+ * import type { MessagesRequest } from "@relayx/server/translate";
  *
+ * const request: MessagesRequest = {
+ *   model: "claude-sonnet-4-5",
+ *   max_tokens: 1024,
+ *   messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }],
+ * };
  * const body = toOpenAIRequest(request, {
  *   model: "gpt-4.1",
  *   provider: PROVIDERS.openai,
@@ -15,42 +21,57 @@
  *   stream: true,
  *   warn: console.warn,
  * });
- * const res = await fetch("https://api.openai.com/v1/chat/completions", { method: "POST", body: JSON.stringify(body) });
- * for await (const event of fromOpenAIStream(openAIChunks(res.body!), {
- *   model: request.model,
- *   messageId: "msg_1",
- *   ids: { messageId: () => "msg_1", toolUseId: () => crypto.randomUUID() },
- *   names: toolNameMap([]),
- *   provider: PROVIDERS.openai,
- *   thinkingDisplay: "off",
- *   inputEstimate: 0,
- *   warn: console.warn,
- * })) console.log(event);
+ * const res = await fetch("https://api.openai.com/v1/chat/completions", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json", authorization: `Bearer ${Deno.env.get("OPENAI_API_KEY")}` },
+ *   body: JSON.stringify(body),
+ * });
+ * for await (
+ *   const event of fromOpenAIStream(openAIChunks(res.body!), {
+ *     model: request.model,
+ *     messageId: "msg_1",
+ *     ids: { messageId: () => "msg_1", toolUseId: () => `toolu_${crypto.randomUUID()}` },
+ *     names: toolNameMap([]),
+ *     provider: PROVIDERS.openai,
+ *     thinkingDisplay: "off",
+ *     inputEstimate: 0,
+ *     warn: console.warn,
+ *   })
+ * ) console.log(event);
  * ```
  *
  * @module
  */
 export type * from "../anthropic/types.ts";
-export { parseCountTokensRequest, parseMessagesRequest } from "../anthropic/parse.ts";
-export { frameEvent } from "../anthropic/sse.ts";
-export { RelayError } from "../errors.ts";
-export type { IdSource } from "../backends/backend.ts";
+export { RelayError, type RelayErrorOptions } from "../errors.ts";
+export type { IdSource } from "./id_source.ts";
 export { prepareRequest } from "./prepare.ts";
 export { type ToolNameMap, toolNameMap } from "./tool_names.ts";
-export { detectProvider, type ProviderName, type ProviderProfile, PROVIDERS } from "./providers.ts";
-export { type ToOpenAIOptions, toOpenAIRequest } from "./to_openai.ts";
-export type { OpenAIChatRequest } from "./openai_types.ts";
-export { type FromOpenAIOptions, fromOpenAIResponse } from "./from_openai.ts";
-export { fromOpenAIStream } from "./openai_stream.ts";
-export { decodeSse, openAIChunks } from "./sse_decode.ts";
-export { fromOpenAIError } from "./openai_errors.ts";
-export { cleanSchemaForGemini } from "./schema_clean.ts";
-export { type ToConverseOptions, toConverseRequest } from "./to_converse.ts";
-export type { ConverseInput } from "./converse_types.ts";
-export { type FromBedrockOptions, fromConverseResponse } from "./from_converse.ts";
-export { type BedrockStreamOptions, fromConverseStream } from "./converse_stream.ts";
-export { toInvokeBody } from "./to_invoke.ts";
-export { fromInvokeResponse, fromInvokeStream } from "./invoke_stream.ts";
-export { fromBedrockError } from "./bedrock_errors.ts";
-export { type BedrockModelInfo, bedrockModelInfo } from "./bedrock_models.ts";
-export { countInputTokens, estimateInputTokens } from "../tokens.ts";
+
+export {
+  detectProvider,
+  type ProviderName,
+  type ProviderProfile,
+  PROVIDERS,
+  type ReasoningStyle,
+} from "./openai/providers.ts";
+export type * from "./openai/openai_types.ts";
+export { type ToOpenAIOptions, toOpenAIRequest } from "./openai/to_openai.ts";
+export { type FromOpenAIOptions, fromOpenAIResponse } from "./openai/from_openai.ts";
+export { fromOpenAIStream } from "./openai/openai_stream.ts";
+export { openAIChunks } from "./openai/openai_sse.ts";
+export { fromOpenAIError, type OpenAIErrorOptions } from "./openai/openai_errors.ts";
+
+export type * from "./bedrock/converse_types.ts";
+export { type ToConverseOptions, toConverseRequest } from "./bedrock/to_converse.ts";
+export {
+  type ConverseOutputLike,
+  type FromBedrockOptions,
+  fromConverseResponse,
+} from "./bedrock/from_converse.ts";
+export { type BedrockStreamOptions, fromConverseStream } from "./bedrock/converse_stream.ts";
+export { toInvokeBody, type ToInvokeOptions } from "./bedrock/to_invoke.ts";
+export { fromInvokeResponse, fromInvokeStream } from "./bedrock/invoke_stream.ts";
+export { converseEvents, invokeEvents } from "./bedrock/bedrock_eventstream.ts";
+export { type BedrockErrorOptions, fromBedrockError } from "./bedrock/bedrock_errors.ts";
+export { type BedrockFamily, type BedrockModelInfo, bedrockModelInfo } from "./bedrock/bedrock_models.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import { createOpenAIBackend } from "../../src/backends/openai.ts";
 import type { OpenAIConfig } from "../../src/config.ts";
-import type { ProviderName } from "../../src/translate/providers.ts";
+import type { ProviderName } from "../../src/translate/openai/providers.ts";
 import {
   completion,
   geminiError,

@@ -3,8 +3,8 @@
  * paths a Claude model can take, the native Messages API (InvokeModel, what `BEDROCK_API=auto` picks for
  * Claude) and Converse (`BEDROCK_API=converse`).
  */
-import { createBedrockBackend } from "../../src/backends/bedrock.ts";
-import type { BedrockApi } from "../../src/config.ts";
+import { createBedrockBackend } from "../../src/backends/bedrock/bedrock_backend.ts";
+import type { BedrockConfig } from "../../src/config.ts";
 import {
   anthropicEvents,
   bedrockError,
@@ -228,7 +228,7 @@ function sent(r: RecordedBedrockRequest): SentRequest {
 
 function kind(api: "invoke" | "converse"): UpstreamKind {
   // "auto" is the default, and takes the native path for Claude; "converse" forces Converse.
-  const configured: BedrockApi = api === "invoke" ? "auto" : "converse";
+  const configured: BedrockConfig["api"] = api === "invoke" ? "auto" : "converse";
   const reply = replier(api);
   return {
     name: api === "invoke" ? "Bedrock, native Messages path (InvokeModel)" : "Bedrock, Converse path",

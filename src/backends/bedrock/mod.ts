@@ -1,0 +1,28 @@
+/**
+ * The Bedrock backend, for composing relayx in code: Converse for every model, Claude's native Messages
+ * API through InvokeModel. Importing it loads the AWS SDK and nothing of the OpenAI-compatible backend.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from "@relayx/server";
+ * import { createBedrockBackend } from "@relayx/server/backends/bedrock";
+ *
+ * const backend = await createBedrockBackend({
+ *   kind: "bedrock",
+ *   profileExplicit: false,
+ *   region: "us-east-1",
+ *   api: "auto",
+ * });
+ * Deno.serve(createApp({ backend }).fetch);
+ * ```
+ *
+ * @module
+ */
+export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "../backend.ts";
+export type { BedrockConfig } from "../../config.ts";
+export {
+  type BedrockBackendOptions,
+  createBedrockBackend,
+  type StaticCredentials,
+} from "./bedrock_backend.ts";
+export type { InferenceProfile } from "./model_resolver.ts";

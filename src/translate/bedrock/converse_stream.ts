@@ -1,0 +1,249 @@
+/**
+ * Bedrock ConverseStream events -> Anthropic stream events (protocol.md 6.5, 9.4).
+ *
+ * Events are the one-key objects the SDK's `response.stream` yields (`{contentBlockDelta: {...}}`), or the
+ * same objects built from the raw event stream (`{[eventType]: JSON.parse(payload)}`, bytes as base64).
+ * Text and reasoning blocks have no `contentBlockStart` on Bedrock: a delta on a new `contentBlockIndex`
+ * opens them. Usage arrives in `metadata` after `messageStop`, so the final `message_delta` waits for it.
+ *
+ * @module
+ */
+import type { DeltaUsage, StopReason, StreamEvent } from "../../anthropic/types.ts";
+import { stateTranslator, type StreamTranslator, translateEvents } from "../stream_translator.ts";
+import { RelayError } from "../../errors.ts";
+import { BlockSequencer } from "../_blocks.ts";
+import { encodeSignature } from "../signature.ts";
+import { bytesToBase64 } from "../_encoding.ts";
+import { bedrockReadErrors, streamExceptionToError } from "./bedrock_errors.ts";
+import { bytesField, converseStopReason, converseUsage, type FromBedrockOptions } from "./from_converse.ts";
+
+/** Options for the Bedrock stream translators. */
+export interface BedrockStreamOptions extends FromBedrockOptions {
+  /** relayx's estimate of the prompt's tokens, reported in `message_start` until Bedrock's figures arrive. */
+  inputEstimate: number;
+  /** The model's context window, for an overflow error that states no figures. */
+  contextWindow?: number;
+}
+
+type Rec = Record<string, unknown>;
+
+function rec(value: unknown): Rec | undefined {
+  return typeof value === "object" && value !== null ? value as Rec : undefined;
+}
+
+/** The `message_start` event every Bedrock stream translator opens with. */
+export function messageStart(opts: BedrockStreamOptions): StreamEvent {
+  return {
+    type: "message_start",
+    message: {
+      id: opts.messageId,
+      type: "message",
+      role: "assistant",
+      model: opts.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: {
+        input_tokens: opts.inputEstimate,
+        output_tokens: 1,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
+    },
+  };
+}
+
+const EXCEPTIONS = new Set([
+  "internalServerException",
+  "modelStreamErrorException",
+  "validationException",
+  "throttlingException",
+  "serviceUnavailableException",
+]);
+
+class ConverseStreamState {
+  // Reasoning models other than Claude (DeepSeek-R1, gpt-oss, Qwen) send no signature; relayx's own tag
+  // keeps such a block from ever going back to Bedrock as a real one.
+  readonly seq = new BlockSequencer({ unsignedThinking: encodeSignature("bedrock", {}) });
+  readonly opts: BedrockStreamOptions;
+  started = false;
+  stop: { stop_reason: StopReason; stop_sequence: string | null } | undefined;
+  usage: DeltaUsage | undefined;
+  done = false;
+  /** Characters generated, for an output estimate when Bedrock sends no usage. */
+  chars = 0;
+  /** Redacted reasoning split over several deltas, by contentBlockIndex. */
+  redacted: Map<number, Uint8Array[]> | undefined;
+
+  constructor(opts: BedrockStreamOptions) {
+    this.opts = opts;
+  }
+
+  flushRedacted(index: number, out: StreamEvent[]): void {
+    const parts = this.redacted?.get(index);
+    if (!parts) return;
+    this.redacted?.delete(index);
+    let bytes = parts[0] ?? new Uint8Array();
+    if (parts.length > 1) {
+      bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+    }
+    this.seq.redacted(bytesToBase64(bytes), out);
+  }
+
+  flushAllRedacted(out: StreamEvent[]): void {
+    if (!this.redacted) return;
+    for (const index of [...this.redacted.keys()]) this.flushRedacted(index, out);
+  }
+
+  delta(d: Rec, out: StreamEvent[]): void {
+    const index = typeof d.contentBlockIndex === "number" ? d.contentBlockIndex : 0;
+    const delta = rec(d.delta);
+    if (!delta) return;
+    const { seq } = this;
+    if (typeof delta.text === "string") {
+      // An empty first delta must not open a block: an empty text block would come back in the history.
+      if (delta.text !== "" || (seq.open === "text" && seq.openKey === index)) {
+        this.chars += delta.text.length;
+        seq.text(delta.text, out, index);
+      }
+      return;
+    }
+    const toolUse = rec(delta.toolUse);
+    if (toolUse) {
+      const input = toolUse.input;
+      if (typeof input === "string" && seq.open === "tool_use" && seq.openKey === index) {
+        this.chars += input.length;
+        seq.toolArgs(input, out);
+      }
+      return;
+    }
+    const reasoning = rec(delta.reasoningContent);
+    if (reasoning) {
+      if (typeof reasoning.text === "string") {
+        if (reasoning.text !== "" || (seq.open === "thinking" && seq.openKey === index)) {
+          this.chars += reasoning.text.length;
+          seq.thinking(reasoning.text, out, index);
+        }
+      } else if (typeof reasoning.signature === "string") {
+        seq.signature(reasoning.signature, out, index);
+      } else if (reasoning.redactedContent !== undefined) {
+        const bytes = bytesField(reasoning.redactedContent);
+        if (!bytes) return;
+        this.redacted ??= new Map();
+        const parts = this.redacted.get(index);
+        if (parts) parts.push(bytes);
+        else this.redacted.set(index, [bytes]);
+      }
+    }
+    // citation, image and toolResult deltas have no Anthropic stream form; they are ignored.
+  }
+
+  start(s: Rec, out: StreamEvent[]): void {
+    const toolUse = rec(rec(s.start)?.toolUse);
+    if (!toolUse) return;
+    const index = typeof s.contentBlockIndex === "number" ? s.contentBlockIndex : 0;
+    const id = typeof toolUse.toolUseId === "string" && toolUse.toolUseId !== ""
+      ? toolUse.toolUseId
+      : this.opts.ids.toolUseId();
+    const name = this.opts.names.fromUpstream(typeof toolUse.name === "string" ? toolUse.name : "");
+    this.flushAllRedacted(out);
+    this.seq.toolStart(id, name, out, index);
+  }
+
+  stopBlock(s: Rec, out: StreamEvent[]): void {
+    const index = typeof s.contentBlockIndex === "number" ? s.contentBlockIndex : 0;
+    this.flushRedacted(index, out);
+    if (this.seq.openKey === index) this.seq.close(out);
+  }
+
+  finish(out: StreamEvent[]): void {
+    this.flushAllRedacted(out);
+    this.seq.close(out);
+    const stop = this.stop ?? { stop_reason: "end_turn", stop_sequence: null };
+    let usage = this.usage;
+    if (!usage) {
+      this.opts.warn("usage: Bedrock sent no usage metadata; output tokens estimated");
+      usage = { output_tokens: Math.ceil(this.chars / 4), input_tokens: this.opts.inputEstimate };
+    }
+    out.push({ type: "message_delta", delta: stop, usage });
+    out.push({ type: "message_stop" });
+    this.done = true;
+  }
+
+  /** Handles one upstream event, pushing Anthropic events into `out`. */
+  handle(event: unknown, out: StreamEvent[]): void {
+    const e = rec(event);
+    if (!e) return;
+    let d = rec(e.contentBlockDelta);
+    if (!d) {
+      for (const key in e) {
+        if (EXCEPTIONS.has(key) || key.endsWith("Exception")) {
+          throw streamExceptionToError(key, e[key], {
+            estimate: this.opts.inputEstimate,
+            window: this.opts.contextWindow ?? 0,
+          });
+        }
+      }
+    }
+    if (!this.started) {
+      this.started = true;
+      out.push(messageStart(this.opts));
+    }
+    if (d) return this.delta(d, out);
+    if ((d = rec(e.contentBlockStart))) return this.start(d, out);
+    if ((d = rec(e.contentBlockStop))) return this.stopBlock(d, out);
+    if ((d = rec(e.messageStop))) {
+      this.flushAllRedacted(out);
+      this.seq.close(out);
+      this.stop = converseStopReason(d.stopReason, d.additionalModelResponseFields, this.opts.warn);
+      if (this.usage) this.finish(out);
+      return;
+    }
+    if ((d = rec(e.metadata))) {
+      const u = converseUsage(d.usage);
+      this.usage = {
+        output_tokens: u.output_tokens,
+        input_tokens: u.input_tokens,
+        cache_creation_input_tokens: u.cache_creation_input_tokens,
+        cache_read_input_tokens: u.cache_read_input_tokens,
+      };
+      if (this.stop) this.finish(out);
+    }
+    // messageStart carries only the role; message_start was sent above.
+  }
+}
+
+/**
+ * Translates a Bedrock ConverseStream into Anthropic stream events with an exact grammar: one
+ * `message_start`, blocks with contiguous indexes each opened and stopped, one `message_delta` (with
+ * Bedrock's usage, cache tokens included) and a final `message_stop`.
+ *
+ * @throws {RelayError} for exception members and SDK errors (before the first event: nothing was sent),
+ * and when the stream ends before `messageStop`.
+ * @example
+ * ```ts
+ * for await (const event of fromConverseStream(response.stream!, options)) send(event);
+ * ```
+ */
+export function fromConverseStream(
+  events: AsyncIterable<unknown>,
+  opts: BedrockStreamOptions,
+): AsyncGenerator<StreamEvent> {
+  return translateEvents(events, converseStreamTranslator(opts), bedrockReadErrors(opts));
+}
+
+/** The synchronous translator behind {@linkcode fromConverseStream}, for drivers that batch. */
+export function converseStreamTranslator(opts: BedrockStreamOptions): StreamTranslator {
+  const state = new ConverseStreamState(opts);
+  return stateTranslator(state, (out) => {
+    if (!state.stop) {
+      throw new RelayError("api_error", "Bedrock stream ended before messageStop", { shouldRetry: true });
+    }
+    state.finish(out);
+  });
+}
