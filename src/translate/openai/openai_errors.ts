@@ -7,6 +7,7 @@
  * @module
  */
 import { contextOverflowError, isContextOverflow, RelayError } from "../../errors.ts";
+import { isRecord, str } from "../_json.ts";
 
 /** Options for {@linkcode fromOpenAIError}. */
 export interface OpenAIErrorOptions {
@@ -26,14 +27,6 @@ interface ErrorInfo {
 
 const MAX_MESSAGE = 1000;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
 /** Reads message, code and type from any of the error body shapes. */
 function errorInfo(body: unknown): ErrorInfo | undefined {
   if (typeof body === "string") {
@@ -52,16 +45,17 @@ function errorInfo(body: unknown): ErrorInfo | undefined {
   if (!isRecord(body)) return undefined;
   const inner = body.error;
   if (isRecord(inner)) {
-    const message = str(inner.message) ?? str(inner.status) ?? str(inner.type);
+    // Empty strings say nothing: `||` passes over them.
+    const message = str(inner.message) || str(inner.status) || str(inner.type);
     const code = typeof inner.code === "number" || typeof inner.code === "string" ? inner.code : undefined;
-    return message === undefined ? undefined : { message, code, type: str(inner.type) ?? str(inner.status) };
+    return message ? { message, code, type: str(inner.type) || str(inner.status) || undefined } : undefined;
   }
   if (typeof inner === "string") return { message: inner };
   // vLLM / FastAPI shapes: `{object: "error", message, type, code}`, `{detail: "..."}`.
-  const message = str(body.message) ?? str(body.detail);
-  if (message === undefined) return undefined;
+  const message = str(body.message) || str(body.detail);
+  if (!message) return undefined;
   const code = typeof body.code === "number" || typeof body.code === "string" ? body.code : undefined;
-  return { message, code, type: str(body.type) };
+  return { message, code, type: str(body.type) || undefined };
 }
 
 // Local servers' wordings the shared pattern does not know: llama.cpp "the request exceeds the available

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isRecord } from "../_json.ts";
 
 type Json = Record<string, unknown>;
 
@@ -17,10 +18,6 @@ const FORMATS: Record<string, ReadonlySet<string>> = {
 };
 // Deep enough for any real tool schema; a guard against pathological or self-referencing input.
 const MAX_DEPTH = 40;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 interface Context {
   root: Json;
@@ -40,10 +37,10 @@ function resolveRef(ref: string, ctx: Context): Json | undefined {
       // A malformed escape (`%E0`) points nowhere: the reference is unresolvable, not a crash.
       return undefined;
     }
-    if (!isObject(node)) return undefined;
+    if (!isRecord(node)) return undefined;
     node = node[key];
   }
-  return isObject(node) ? node : undefined;
+  return isRecord(node) ? node : undefined;
 }
 
 /**
@@ -73,7 +70,7 @@ function flattenAllOf(node: Json, ctx: Context, pushed: string[]): Json {
   const { allOf, ...rest } = node;
   let merged: Json = rest;
   for (const member of allOf) {
-    if (!isObject(member)) continue;
+    if (!isRecord(member)) continue;
     const resolved = deref(member, ctx, pushed);
     if (resolved !== "cycle") merged = mergeSchemas(merged, flattenAllOf(resolved, ctx, pushed));
   }
@@ -83,10 +80,10 @@ function flattenAllOf(node: Json, ctx: Context, pushed: string[]): Json {
 /** `allOf` semantics as far as the subset can express them: union of properties and required. */
 function mergeSchemas(a: Json, b: Json): Json {
   const out: Json = { ...b, ...a };
-  if (isObject(a.properties) || isObject(b.properties)) {
+  if (isRecord(a.properties) || isRecord(b.properties)) {
     out.properties = {
-      ...(isObject(b.properties) ? b.properties : {}),
-      ...(isObject(a.properties) ? a.properties : {}),
+      ...(isRecord(b.properties) ? b.properties : {}),
+      ...(isRecord(a.properties) ? a.properties : {}),
     };
   }
   if (Array.isArray(a.required) || Array.isArray(b.required)) {
@@ -102,7 +99,7 @@ function mergeSchemas(a: Json, b: Json): Json {
 
 function clean(input: unknown, ctx: Context, depth: number): Json {
   // `true`, `{}` and anything unreadable mean "any value": an untyped schema is the closest the subset has.
-  if (!isObject(input) || depth > MAX_DEPTH) return {};
+  if (!isRecord(input) || depth > MAX_DEPTH) return {};
   const pushed: string[] = [];
   try {
     const resolved = deref(input, ctx, pushed);
@@ -115,30 +112,22 @@ function clean(input: unknown, ctx: Context, depth: number): Json {
 }
 
 function cleanNode(node: Json, ctx: Context, depth: number): Json {
+  const types = Array.isArray(node.type)
+    ? node.type.filter((t): t is string => typeof t === "string" && TYPES.has(t))
+    : undefined;
+  let nullable = node.nullable === true ||
+    (Array.isArray(node.type) ? node.type.includes("null") : node.type === "null");
+  // `type: [A, B]` has no subset form but `anyOf` of single-type copies.
+  if (types !== undefined && types.length > 1) return typeUnion(node, types, nullable, ctx, depth);
+  let type = types !== undefined
+    ? types[0]
+    : typeof node.type === "string" && TYPES.has(node.type)
+    ? node.type
+    : undefined;
+
   const out: Json = {};
-
-  let nullable = node.nullable === true;
-  let type: string | undefined;
-  if (Array.isArray(node.type)) {
-    const types = node.type.filter((t): t is string => typeof t === "string" && TYPES.has(t));
-    if (node.type.includes("null")) nullable = true;
-    if (types.length > 1) {
-      // `type: [A, B]` has no subset form but `anyOf` of single-type copies.
-      const branches = types.map((t) => clean({ ...node, type: t, nullable: false }, ctx, depth + 1));
-      const union: Json = { anyOf: branches };
-      if (typeof node.description === "string") union.description = node.description;
-      if (nullable) union.nullable = true;
-      return union;
-    }
-    type = types[0];
-  } else if (typeof node.type === "string") {
-    if (node.type === "null") nullable = true;
-    else if (TYPES.has(node.type)) type = node.type;
-  }
-
   // Enums exist for strings only; `const` is a one-value enum.
-  let values: unknown[] | undefined = Array.isArray(node.enum) ? node.enum : undefined;
-  if (values === undefined && "const" in node) values = [node.const];
+  const values = Array.isArray(node.enum) ? node.enum : "const" in node ? [node.const] : undefined;
   if (values !== undefined) {
     if (values.includes(null)) nullable = true;
     const strings = values.filter((v) => v !== null);
@@ -151,8 +140,8 @@ function cleanNode(node: Json, ctx: Context, depth: number): Json {
   }
 
   // Implicit types (JSON Schema allows `properties` without `type: object`) must be explicit for Gemini.
-  if (type === undefined && isObject(node.properties)) type = "object";
-  if (type === undefined && isObject(node.items)) type = "array";
+  if (type === undefined && isRecord(node.properties)) type = "object";
+  if (type === undefined && isRecord(node.items)) type = "array";
   if (type !== undefined) out.type = type;
   if (nullable) out.nullable = true;
   if (typeof node.title === "string") out.title = node.title;
@@ -160,59 +149,70 @@ function cleanNode(node: Json, ctx: Context, depth: number): Json {
   if (typeof node.format === "string" && type !== undefined && FORMATS[type]?.has(node.format)) {
     out.format = node.format;
   }
+  if (type === "object") cleanProperties(node, out, ctx, depth);
+  if (type === "array") cleanItems(node, out, ctx, depth);
+  if (type === "number" || type === "integer") copyBounds(node, out);
+  return cleanUnion(node, out, ctx, depth);
+}
 
-  if (type === "object" && isObject(node.properties)) {
-    const properties: Json = {};
-    for (const [key, value] of Object.entries(node.properties)) {
-      properties[key] = clean(value, ctx, depth + 1);
-    }
-    // Gemini rejects an empty `properties` map ("should be non-empty for OBJECT type"); without one the
-    // object is free-form, which is what an empty map meant.
-    if (Object.keys(properties).length > 0) {
-      out.properties = properties;
-      if (Array.isArray(node.required)) {
-        const required = [
-          ...new Set(node.required.filter((r): r is string => typeof r === "string" && r in properties)),
-        ];
-        if (required.length > 0) out.required = required;
-      }
-    }
+/** `type: [A, B, ...]` as `anyOf` of single-type copies of the node. */
+function typeUnion(node: Json, types: string[], nullable: boolean, ctx: Context, depth: number): Json {
+  const branches = types.map((t) => clean({ ...node, type: t, nullable: false }, ctx, depth + 1));
+  const union: Json = { anyOf: branches };
+  if (typeof node.description === "string") union.description = node.description;
+  if (nullable) union.nullable = true;
+  return union;
+}
+
+function cleanProperties(node: Json, out: Json, ctx: Context, depth: number): void {
+  if (!isRecord(node.properties)) return;
+  const properties: Json = {};
+  for (const [key, value] of Object.entries(node.properties)) {
+    properties[key] = clean(value, ctx, depth + 1);
   }
-
-  if (type === "array") {
-    const items = Array.isArray(node.items) ? node.items[0] : node.items;
-    if (isObject(items)) out.items = clean(items, ctx, depth + 1);
-    if (typeof node.minItems === "number") out.minItems = node.minItems;
-    if (typeof node.maxItems === "number") out.maxItems = node.maxItems;
+  // Gemini rejects an empty `properties` map ("should be non-empty for OBJECT type"); without one the
+  // object is free-form, which is what an empty map meant.
+  if (Object.keys(properties).length === 0) return;
+  out.properties = properties;
+  if (Array.isArray(node.required)) {
+    const required = [
+      ...new Set(node.required.filter((r): r is string => typeof r === "string" && r in properties)),
+    ];
+    if (required.length > 0) out.required = required;
   }
+}
 
-  if (type === "number" || type === "integer") {
-    if (typeof node.minimum === "number") out.minimum = node.minimum;
-    else if (typeof node.exclusiveMinimum === "number") out.minimum = node.exclusiveMinimum;
-    if (typeof node.maximum === "number") out.maximum = node.maximum;
-    else if (typeof node.exclusiveMaximum === "number") out.maximum = node.exclusiveMaximum;
-  }
+function cleanItems(node: Json, out: Json, ctx: Context, depth: number): void {
+  const items = Array.isArray(node.items) ? node.items[0] : node.items;
+  if (isRecord(items)) out.items = clean(items, ctx, depth + 1);
+  if (typeof node.minItems === "number") out.minItems = node.minItems;
+  if (typeof node.maxItems === "number") out.maxItems = node.maxItems;
+}
 
+function copyBounds(node: Json, out: Json): void {
+  if (typeof node.minimum === "number") out.minimum = node.minimum;
+  else if (typeof node.exclusiveMinimum === "number") out.minimum = node.exclusiveMinimum;
+  if (typeof node.maximum === "number") out.maximum = node.maximum;
+  else if (typeof node.exclusiveMaximum === "number") out.maximum = node.exclusiveMaximum;
+}
+
+/** `anyOf`/`oneOf` as `anyOf`; returns the node to use (a single remaining branch replaces the union). */
+function cleanUnion(node: Json, out: Json, ctx: Context, depth: number): Json {
   const union = Array.isArray(node.anyOf) ? node.anyOf : Array.isArray(node.oneOf) ? node.oneOf : undefined;
-  if (union !== undefined && out.enum === undefined) {
-    const branches: Json[] = [];
-    for (const branch of union) {
-      const cleaned = clean(branch, ctx, depth + 1);
-      // `{type: "null"}` branches become `nullable` on the union itself.
-      if (cleaned.nullable === true && cleaned.type === undefined && Object.keys(cleaned).length === 1) {
-        out.nullable = true;
-        continue;
-      }
-      branches.push(cleaned);
+  if (union === undefined || out.enum !== undefined) return out;
+  const branches: Json[] = [];
+  for (const branch of union) {
+    const cleaned = clean(branch, ctx, depth + 1);
+    // `{type: "null"}` branches become `nullable` on the union itself.
+    if (cleaned.nullable === true && cleaned.type === undefined && Object.keys(cleaned).length === 1) {
+      out.nullable = true;
+      continue;
     }
-    if (branches.length === 1 && out.type === undefined) {
-      // A single remaining branch is the schema; the outer description wins.
-      const merged: Json = { ...branches[0], ...out };
-      return merged;
-    }
-    if (branches.length > 0 && out.type === undefined) out.anyOf = branches;
+    branches.push(cleaned);
   }
-
+  // A single remaining branch is the schema; the outer description wins.
+  if (branches.length === 1 && out.type === undefined) return { ...branches[0], ...out };
+  if (branches.length > 0 && out.type === undefined) out.anyOf = branches;
   return out;
 }
 
@@ -233,14 +233,14 @@ function cleanNode(node: Json, ctx: Context, depth: number): Json {
  * ```
  */
 export function cleanSchemaForGemini(schema: unknown): Record<string, unknown> {
-  const root = isObject(schema) ? schema : {};
+  const root = isRecord(schema) ? schema : {};
   const out = clean(root, { root, expanding: [] }, 0);
   if (out.type === "object") return out;
   // Parameters must be an object at the top. A top-level union (some MCP servers send one) becomes the
   // union of its object branches' properties, none required: looser, but every branch stays expressible.
   const properties: Json = {};
   for (const branch of Array.isArray(out.anyOf) ? out.anyOf : []) {
-    if (isObject(branch) && isObject(branch.properties)) Object.assign(properties, branch.properties);
+    if (isRecord(branch) && isRecord(branch.properties)) Object.assign(properties, branch.properties);
   }
   const object: Json = { type: "object" };
   if (typeof out.description === "string") object.description = out.description;
