@@ -16,97 +16,28 @@
  *   while the open call's arguments are incomplete, the newcomer is buffered and emitted at the end, so an
  *   interleaving upstream can never split a call's arguments across blocks.
  *
+ * Helpers: `_tool_call_assembly.ts` (tool calls), `_think_tags.ts` (inline `<think>` reasoning),
+ * `_reasoning_carry.ts` (what signatures carry), `_openai_usage.ts` (usage and stop reason).
+ *
  * @module
  */
 import type { StreamEvent, Usage } from "../../anthropic/types.ts";
 import { RelayError } from "../../errors.ts";
 import { BlockSequencer } from "../_blocks.ts";
-import {
-  detailsText,
-  type FromOpenAIOptions,
-  isRecord,
-  stopReasonFromOpenAI,
-  thoughtSignatureOf,
-  usageFromOpenAI,
-} from "./from_openai.ts";
-import { fromOpenAIErrorChunk } from "./openai_errors.ts";
-import { type CarriedReasoning, encodeSignature } from "../signature.ts";
-import { safeIdentifier } from "../tool_names.ts";
+import { isRecord } from "../_json.ts";
+import { messageStartEvent } from "../message.ts";
+import { encodeSignature } from "../signature.ts";
 import { type StreamTranslator, translateEvents } from "../stream_translator.ts";
+import type { FromOpenAIOptions } from "./from_openai.ts";
+import { fromOpenAIErrorChunk } from "./openai_errors.ts";
 import { OPENAI_DONE } from "./openai_sse.ts";
+import { estimatedUsage, stopReasonFromOpenAI, usageFromOpenAI } from "./_openai_usage.ts";
+import { detailsText, ReasoningCarry } from "./_reasoning_carry.ts";
+import { type ThinkTagSink, ThinkTagStream } from "./_think_tags.ts";
+import { type ToolBlockHost, ToolCallAssembly } from "./_tool_call_assembly.ts";
 
-/** Tracks whether a JSON text streamed in fragments is complete (brackets balanced, no open string). */
-class JsonBalance {
-  #depth = 0;
-  #inString = false;
-  #escape = false;
-  #started = false;
-
-  feed(s: string): void {
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (this.#inString) {
-        if (this.#escape) this.#escape = false;
-        else if (c === 92 /* \ */) this.#escape = true;
-        else if (c === 34 /* " */) this.#inString = false;
-      } else if (c === 34) this.#inString = true;
-      else if (c === 123 /* { */ || c === 91 /* [ */) {
-        this.#depth++;
-        this.#started = true;
-      } else if (c === 125 /* } */ || c === 93 /* ] */) this.#depth--;
-    }
-  }
-
-  get complete(): boolean {
-    return this.#started && this.#depth <= 0 && !this.#inString;
-  }
-}
-
-interface Call {
-  key: number | string;
-  upstreamId?: string;
-  /** The Anthropic id, fixed when the call is started. */
-  id?: string;
-  name?: string;
-  /** Arguments received but not yet sent. */
-  args: string;
-  state: "pending" | "open" | "closed";
-  json: JsonBalance;
-  signature?: string;
-}
-
-/** Data the next thinking block's signature carries. */
-interface Carry {
-  reasoning: string[];
-  details: Record<string, unknown>[];
-}
-
-const OPEN_TAGS = ["<think>", "<thought>"] as const;
-const CLOSE_OF: Record<(typeof OPEN_TAGS)[number], string> = {
-  "<think>": "</think>",
-  "<thought>": "</thought>",
-};
-
-/** Appends OpenRouter `reasoning_details` fragments, merging consecutive pieces of the same item. */
-function mergeDetails(into: Record<string, unknown>[], items: unknown[]): void {
-  for (const item of items) {
-    if (!isRecord(item)) continue;
-    const last = into[into.length - 1];
-    if (last !== undefined && last.type === item.type && last.index === item.index) {
-      for (const [k, v] of Object.entries(item)) {
-        const prev = last[k];
-        if (
-          (k === "text" || k === "summary" || k === "data") && typeof v === "string" &&
-          typeof prev === "string"
-        ) {
-          last[k] = prev + v;
-        } else if (v !== null && v !== undefined) last[k] = v;
-      }
-    } else into.push({ ...item });
-  }
-}
-
-class OpenAIStreamTranslator {
+/** One stream's state: reasoning, text and tool-call fragments in, blocks out in order. */
+class OpenAIStreamTranslator implements ThinkTagSink, ToolBlockHost {
   readonly #opts: FromOpenAIOptions;
   readonly #seq = new BlockSequencer();
   readonly #show: boolean;
@@ -114,36 +45,20 @@ class OpenAIStreamTranslator {
   readonly #carryText: boolean;
   /** Reasoning held out of sight (display "off") in case a tool call needs it carried. */
   readonly #holdText: boolean;
+  readonly #carry = new ReasoningCarry();
+  readonly #tools: ToolCallAssembly;
+  readonly #think: ThinkTagStream;
   started = false;
 
   #finish: unknown;
   #usage: Usage | undefined;
   #refusal = false;
+  /** Characters of text and reasoning received (for a usage estimate). */
   #chars = 0;
-
-  readonly #calls: Call[] = [];
-  readonly #byKey = new Map<number | string, Call>();
-  #openCall: Call | undefined;
-  #bufferCalls: boolean;
   #carrierDone = false;
-  readonly #usedIds = new Set<string>();
   /** Text (or reasoning) that arrived while a tool call's arguments were incomplete. */
   readonly #late: { thinking: boolean; text: string }[] = [];
   #finishing = false;
-
-  #segment: Carry = { reasoning: [], details: [] };
-  #held: Carry = { reasoning: [], details: [] };
-  #signatures: Record<string, string> = {};
-  #signatureCount = 0;
-
-  // Inline <think> state machine: "start" until the content shows whether it opens with a tag.
-  #mode: "start" | "think" | "text" = "start";
-  #head = "";
-  #close = "";
-  #tail = "";
-  #thinkFresh = false;
-  #thinkSpace = "";
-  #textFresh = false;
 
   constructor(opts: FromOpenAIOptions) {
     this.#opts = opts;
@@ -152,7 +67,8 @@ class OpenAIStreamTranslator {
     this.#show = display !== "off";
     this.#carryText = display === "omitted" && (style === "deepseek" || style === "vllm");
     this.#holdText = display === "off" && style === "deepseek";
-    this.#bufferCalls = style === "gemini";
+    this.#tools = new ToolCallAssembly(opts, this.#seq, this.#carry, this, style === "gemini");
+    this.#think = new ThinkTagStream(this);
   }
 
   /** True once the upstream said why it stopped (a `finish_reason`). */
@@ -162,24 +78,12 @@ class OpenAIStreamTranslator {
 
   start(out: StreamEvent[]): void {
     this.started = true;
-    out.push({
-      type: "message_start",
-      message: {
-        id: this.#opts.messageId,
-        type: "message",
-        role: "assistant",
-        model: this.#opts.model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: {
-          input_tokens: this.#opts.inputEstimate,
-          cache_creation_input_tokens: 0,
-          cache_read_input_tokens: 0,
-          output_tokens: 1,
-        },
-      },
-    });
+    out.push(messageStartEvent(this.#opts, {
+      input_tokens: this.#opts.inputEstimate,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      output_tokens: 1,
+    }));
   }
 
   chunk(chunk: Record<string, unknown>, out: StreamEvent[]): void {
@@ -206,36 +110,37 @@ class OpenAIStreamTranslator {
       : undefined;
     const details = Array.isArray(delta.reasoning_details) ? delta.reasoning_details : undefined;
     if (details !== undefined && details.length > 0) {
-      mergeDetails(this.#show ? this.#segment.details : this.#held.details, details);
+      this.#carry.addDetails(details, this.#show);
       if (reasoning === undefined) {
         const text = detailsText(details);
-        if (text !== "") this.#reasoning(text, out);
+        if (text !== "") this.reasoning(text, out);
       }
     }
-    if (reasoning !== undefined && reasoning !== "") this.#reasoning(reasoning, out);
+    if (reasoning !== undefined && reasoning !== "") this.reasoning(reasoning, out);
 
     const content = delta.content;
     if (typeof content === "string" && content !== "") {
       const extra = delta.extra_content;
       const thought = isRecord(extra) && isRecord(extra.google) && extra.google.thought === true;
       if (thought) this.#geminiThought(content, out);
-      else this.#content(content, out);
+      else this.#think.content(content, out);
     }
     if (typeof delta.refusal === "string" && delta.refusal !== "") {
       this.#refusal = true;
-      this.#text(delta.refusal, out);
+      this.text(delta.refusal, out);
     }
     if (Array.isArray(delta.tool_calls)) {
-      for (const tc of delta.tool_calls) if (isRecord(tc)) this.#toolFragment(tc, out);
+      for (const tc of delta.tool_calls) if (isRecord(tc)) this.#tools.fragment(tc, out);
     }
   }
 
   // ---- reasoning and text ----
 
-  #reasoning(text: string, out: StreamEvent[]): void {
+  /** Reasoning text: a thinking delta, or (display "off") only counted and maybe held. */
+  reasoning(text: string, out: StreamEvent[]): void {
     if (!this.#show) {
       this.#chars += text.length;
-      if (this.#holdText) this.#held.reasoning.push(text);
+      if (this.#holdText) this.#carry.holdReasoning(text);
       return;
     }
     if (this.#deferForOpenCall()) {
@@ -243,12 +148,13 @@ class OpenAIStreamTranslator {
       return;
     }
     this.#chars += text.length;
-    if (this.#carryText) this.#segment.reasoning.push(text);
+    if (this.#carryText) this.#carry.addReasoning(text);
     if (this.#seq.open === "tool_use") this.#closeCurrent(out);
     this.#seq.thinking(this.#opts.thinkingDisplay === "summarized" ? text : "", out);
   }
 
-  #text(text: string, out: StreamEvent[]): void {
+  /** Answer text: a text delta. */
+  text(text: string, out: StreamEvent[]): void {
     if (text === "") return;
     if (this.#deferForOpenCall()) {
       this.#late.push({ thinking: false, text });
@@ -261,7 +167,7 @@ class OpenAIStreamTranslator {
 
   /** True while a tool call is open with incomplete arguments: opening anything else would cut it. */
   #deferForOpenCall(): boolean {
-    return !this.#finishing && this.#openCall !== undefined && !this.#openCall.json.complete;
+    return !this.#finishing && this.#tools.openIncomplete;
   }
 
   /** Gemini thought summaries: content flagged `extra_content.google.thought`, maybe wrapped in tags. */
@@ -269,211 +175,27 @@ class OpenAIStreamTranslator {
     let text = content;
     if (text.startsWith("<thought>")) text = text.slice(9);
     if (text.endsWith("</thought>")) text = text.slice(0, -10);
-    if (this.#mode === "start" && this.#head.trim() === "") this.#head = "";
-    this.#reasoning(text, out);
+    this.#think.reasoningArrived();
+    this.reasoning(text, out);
   }
 
-  /** Content, through the inline <think> state machine (only a tag at the very start counts). */
-  #content(piece: string, out: StreamEvent[]): void {
-    switch (this.#mode) {
-      case "text":
-        if (this.#textFresh) {
-          // The blank lines models put after </think> are layout, not answer.
-          const trimmed = piece.trimStart();
-          if (trimmed === "") return;
-          this.#textFresh = false;
-          this.#text(trimmed, out);
-        } else this.#text(piece, out);
-        return;
-      case "think":
-        this.#thinkPiece(piece, out);
-        return;
-      case "start": {
-        this.#head += piece;
-        const head = this.#head.trimStart();
-        if (head === "") return;
-        for (const tag of OPEN_TAGS) {
-          if (head.startsWith(tag)) {
-            this.#mode = "think";
-            this.#close = CLOSE_OF[tag];
-            this.#thinkFresh = true;
-            this.#head = "";
-            this.#thinkPiece(head.slice(tag.length), out);
-            return;
-          }
-          if (tag.startsWith(head)) return; // could still become the tag: wait for more
-        }
-        this.#mode = "text";
-        this.#head = "";
-        this.#text(head, out);
-        return;
-      }
-      default: {
-        const never: never = this.#mode;
-        throw new Error(`Unknown mode: ${String(never)}`);
-      }
-    }
-  }
+  // ---- blocks ----
 
-  #thinkPiece(piece: string, out: StreamEvent[]): void {
-    const s = this.#tail + piece;
-    const end = s.indexOf(this.#close);
-    if (end >= 0) {
-      this.#thinking(s.slice(0, end), out);
-      this.#tail = "";
-      this.#thinkSpace = "";
-      this.#mode = "text";
-      this.#textFresh = true;
-      const rest = s.slice(end + this.#close.length);
-      if (rest !== "") this.#content(rest, out);
-      return;
-    }
-    // Keep back a suffix that may be the start of the closing tag split across chunks.
-    let keep = Math.min(this.#close.length - 1, s.length);
-    while (keep > 0 && !this.#close.startsWith(s.slice(s.length - keep))) keep--;
-    this.#tail = s.slice(s.length - keep);
-    this.#thinking(s.slice(0, s.length - keep), out);
-  }
-
-  /** Inline reasoning text, trimmed of the whitespace that lines up the tags. */
-  #thinking(text: string, out: StreamEvent[]): void {
-    let s = text;
-    if (this.#thinkFresh) {
-      s = s.trimStart();
-      if (s === "") return;
-      this.#thinkFresh = false;
-    }
-    const trimmed = s.trimEnd();
-    if (trimmed === "") {
-      this.#thinkSpace += s;
-      return;
-    }
-    this.#reasoning(this.#thinkSpace + trimmed, out);
-    this.#thinkSpace = s.slice(trimmed.length);
-  }
-
-  // ---- tool calls ----
-
-  #resolveCall(tc: Record<string, unknown>): Call {
-    const id = typeof tc.id === "string" && tc.id !== "" ? tc.id : undefined;
-    let call: Call | undefined;
-    if (typeof tc.index === "number") {
-      call = this.#byKey.get(tc.index);
-      // Some servers send every whole call at index 0; a different id there is a new call.
-      if (call !== undefined && id !== undefined && call.upstreamId !== undefined && id !== call.upstreamId) {
-        call = undefined;
-      }
-    } else if (id !== undefined) {
-      call = this.#calls.find((c) => c.upstreamId === id);
-    } else if (!isRecord(tc.function) || typeof tc.function.name !== "string") {
-      // No index, no id, no name: a late piece (a thought signature) of the last call.
-      call = this.#calls[this.#calls.length - 1];
-    }
-    if (call !== undefined) return call;
-    const key = typeof tc.index === "number" && !this.#byKey.has(tc.index)
-      ? tc.index
-      : `#${this.#calls.length}`;
-    call = { key, args: "", state: "pending", json: new JsonBalance() };
-    this.#calls.push(call);
-    if (typeof tc.index === "number") this.#byKey.set(tc.index, call);
-    return call;
-  }
-
-  #toolFragment(tc: Record<string, unknown>, out: StreamEvent[]): void {
-    const call = this.#resolveCall(tc);
-    const fn = isRecord(tc.function) ? tc.function : undefined;
-    if (call.upstreamId === undefined && typeof tc.id === "string" && tc.id !== "") call.upstreamId = tc.id;
-    if (call.name === undefined && typeof fn?.name === "string" && fn.name !== "") call.name = fn.name;
-    const signature = thoughtSignatureOf(tc);
-    if (signature !== undefined) {
-      call.signature = signature;
-      if (call.id !== undefined) this.#addSignature(call.id, signature);
-    }
-    const raw = fn?.arguments;
-    const args = typeof raw === "string" ? raw : isRecord(raw) ? JSON.stringify(raw) : "";
-    this.#chars += args.length;
-    switch (call.state) {
-      case "open":
-        if (args !== "") {
-          this.#seq.toolArgs(args, out);
-          call.json.feed(args);
-        }
-        return;
-      case "closed":
-        if (args.trim() !== "") {
-          this.#opts.warn(`Arguments that arrived after a ${call.name} tool call ended were dropped`);
-        }
-        return;
-      case "pending":
-        call.args += args;
-        this.#tryStart(call, out);
-        return;
-      default: {
-        const never: never = call.state;
-        throw new Error(`Unknown call state: ${String(never)}`);
-      }
-    }
-  }
-
-  #tryStart(call: Call, out: StreamEvent[]): void {
-    if (this.#bufferCalls || call.name === undefined) return;
-    // Calls start in arrival order, and never while the open one is incomplete: either case switches to
-    // buffering, and the buffered calls are sent whole at the end.
-    const earlierPending = this.#calls.some((c) => c !== call && c.state === "pending");
-    if (earlierPending || (this.#openCall !== undefined && !this.#openCall.json.complete)) {
-      this.#bufferCalls = true;
-      return;
-    }
-    this.#assignId(call);
-    this.#startCall(call, out);
-  }
-
-  #assignId(call: Call): void {
-    if (call.id !== undefined) return;
-    let id = call.upstreamId !== undefined ? safeIdentifier(call.upstreamId) : this.#opts.ids.toolUseId();
-    if (this.#usedIds.has(id)) id = this.#opts.ids.toolUseId();
-    this.#usedIds.add(id);
-    call.id = id;
-    if (call.signature !== undefined) this.#addSignature(id, call.signature);
-  }
-
-  #addSignature(id: string, signature: string): void {
-    if (this.#signatures[id] === undefined) this.#signatureCount++;
-    this.#signatures[id] = signature;
-  }
-
-  #startCall(call: Call, out: StreamEvent[]): void {
+  /** Makes way for a tool_use block. */
+  beforeToolBlock(out: StreamEvent[]): void {
     if (!this.#carrierDone) {
       // The first tool call: whatever must travel with this turn rides in a thinking block before it.
       this.#carrierDone = true;
       this.#carrier(out, true);
     } else this.#closeCurrent(out);
-    this.#seq.toolStart(
-      call.id ?? this.#opts.ids.toolUseId(),
-      this.#opts.names.fromUpstream(call.name ?? ""),
-      out,
-      call.key,
-    );
-    call.state = "open";
-    this.#openCall = call;
-    if (call.args !== "") {
-      this.#seq.toolArgs(call.args, out);
-      call.json.feed(call.args);
-      call.args = "";
-    }
   }
-
-  // ---- blocks ----
 
   /** Closes the open block; a thinking block first gets its signature. */
   #closeCurrent(out: StreamEvent[], withHeld = false): void {
     if (this.#seq.open === "thinking") {
-      this.#seq.signature(encodeSignature(this.#opts.provider.name, this.#takeCarry(withHeld)), out);
+      this.#seq.signature(encodeSignature(this.#opts.provider.name, this.#carry.take(withHeld)), out);
     }
-    if (this.#openCall !== undefined) {
-      this.#openCall.state = "closed";
-      this.#openCall = undefined;
-    }
+    this.#tools.closeOpen();
     this.#seq.close(out);
   }
 
@@ -484,66 +206,26 @@ class OpenAIStreamTranslator {
       return;
     }
     this.#closeCurrent(out);
-    const held = withHeld && (this.#held.reasoning.length > 0 || this.#held.details.length > 0);
-    const pending = this.#segment.reasoning.length > 0 || this.#segment.details.length > 0 ||
-      this.#signatureCount > 0;
-    if (!held && !pending) return;
+    if (!this.#carry.waiting(withHeld)) return;
     this.#seq.thinking("", out);
     this.#closeCurrent(out, withHeld);
-  }
-
-  #takeCarry(withHeld: boolean): CarriedReasoning {
-    const payload: CarriedReasoning = {};
-    const reasoning = withHeld
-      ? [...this.#segment.reasoning, ...this.#held.reasoning]
-      : this.#segment.reasoning;
-    const details = withHeld ? [...this.#segment.details, ...this.#held.details] : this.#segment.details;
-    if (reasoning.length > 0) payload.reasoning = reasoning.join("");
-    if (details.length > 0) payload.details = details;
-    if (this.#signatureCount > 0) payload.thoughtSignatures = this.#signatures;
-    this.#segment = { reasoning: [], details: [] };
-    if (withHeld) this.#held = { reasoning: [], details: [] };
-    this.#signatures = {};
-    this.#signatureCount = 0;
-    return payload;
   }
 
   finish(out: StreamEvent[]): void {
     this.#finishing = true;
     // Whatever the inline-tag machine still holds.
-    if (this.#mode === "start" && this.#head.trim() !== "") this.#text(this.#head, out);
-    if (this.#mode === "think" && this.#tail !== "") this.#thinking(this.#tail, out);
-    this.#head = "";
-    this.#tail = "";
-
-    const buffered = this.#calls.filter((c) => c.state === "pending");
-    for (const call of buffered) if (call.name !== undefined) this.#assignId(call);
-    for (const call of buffered) {
-      if (call.name === undefined) {
-        this.#opts.warn("A tool call without a name was dropped");
-        continue;
-      }
-      this.#startCall(call, out);
-    }
+    this.#think.flush(out);
+    this.#tools.finish(out);
     for (const late of this.#late) {
-      if (late.thinking) this.#reasoning(late.text, out);
-      else this.#text(late.text, out);
+      if (late.thinking) this.reasoning(late.text, out);
+      else this.text(late.text, out);
     }
     // Data that arrived after its chance to ride before a tool call: a trailing thinking block.
     // Held reasoning (display "off") matters only to tool-call turns, which have carried it already.
     this.#carrier(out, false);
 
     const toolCalls = this.#seq.toolCallCount > 0;
-    let usage = this.#usage;
-    if (usage === undefined) {
-      this.#opts.warn("Upstream reported no token usage: counts are estimates");
-      usage = {
-        input_tokens: this.#opts.inputEstimate,
-        output_tokens: Math.ceil(this.#chars / 4),
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-      };
-    }
+    const usage = this.#usage ?? estimatedUsage(this.#opts, this.#chars + this.#tools.argChars);
     out.push({
       type: "message_delta",
       delta: {

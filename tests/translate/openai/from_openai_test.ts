@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import type { MessageResponse } from "../../../src/anthropic/types.ts";
 import { RelayError } from "../../../src/errors.ts";
-import {
-  type FromOpenAIOptions,
-  fromOpenAIResponse,
-  parseToolArguments,
-  splitThinkTags,
-  usageFromOpenAI,
-} from "../../../src/translate/openai/from_openai.ts";
+import { type FromOpenAIOptions, fromOpenAIResponse } from "../../../src/translate/openai/from_openai.ts";
+import { usageFromOpenAI } from "../../../src/translate/openai/_openai_usage.ts";
+import { parseToolArguments } from "../../../src/translate/openai/_openai_tool_use.ts";
+import { splitThinkTags } from "../../../src/translate/openai/_think_tags.ts";
 import { type ProviderName, PROVIDERS } from "../../../src/translate/openai/providers.ts";
 import { decodeSignature } from "../../../src/translate/signature.ts";
 import { toolNameMap } from "../../../src/translate/tool_names.ts";
