@@ -64,6 +64,11 @@ export class ThinkTagStream {
   /** The closing tag just passed: leading whitespace of the answer is layout. */
   #textFresh = false;
 
+  /**
+   * Starts at the beginning of a message's content.
+   *
+   * @param sink Where answer text and reasoning go.
+   */
   constructor(sink: ThinkTagSink) {
     this.#sink = sink;
   }

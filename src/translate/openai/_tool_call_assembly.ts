@@ -82,6 +82,8 @@ export class ToolCallAssembly {
   argChars = 0;
 
   /**
+   * Starts the books of one message.
+   *
    * @param opts The stream's options (ids, tool names, warnings).
    * @param seq The block sequence tool_use blocks go into.
    * @param carry Where thought signatures go once their call has its Anthropic id.

@@ -18,7 +18,8 @@ import { RelayError } from "../../errors.ts";
  *
  * @example
  * ```ts
- * for await (const payload of decodeSse(response.body!)) console.log(JSON.parse(payload));
+ * const body = new Response('data: {"choices":[]}\n\n: keepalive\n\ndata: [DONE]\n\n').body!;
+ * for await (const payload of decodeSse(body)) console.log(payload); // {"choices":[]}
  * ```
  */
 export function decodeSse(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
@@ -119,7 +120,8 @@ function dataOf(rawLine: string): string | undefined {
  *
  * @example
  * ```ts
- * for await (const chunk of openAIChunks(response.body!)) handle(chunk);
+ * const body = new Response('data: {"choices":[{"delta":{"content":"Hi"}}]}\n\ndata: [DONE]\n\n').body!;
+ * for await (const chunk of openAIChunks(body)) console.log(chunk); // { choices: [{ delta: { content: "Hi" } }] }
  * ```
  */
 export function openAIChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {

@@ -255,10 +255,24 @@ class OpenAIStreamTranslator implements ThinkTagSink, ToolBlockHost {
  *
  * @example
  * ```ts
- * const events = fromOpenAIStream(openAIChunks(response.body!), {
- *   model: "claude-sonnet-4-5", messageId: ids.messageId(), ids, names, provider: PROVIDERS.deepseek,
- *   thinkingDisplay: "summarized", inputEstimate: 5200, warn: ctx.warn,
+ * import { openAIChunks, PROVIDERS, toolNameMap } from "@relayx/server/translate";
+ *
+ * const upstream = new Response(
+ *   'data: {"choices":[{"delta":{"reasoning_content":"Easy."}}]}\n\n' +
+ *     'data: {"choices":[{"delta":{"content":"Hi!"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+ * ).body!;
+ * const events = fromOpenAIStream(openAIChunks(upstream), {
+ *   model: "claude-sonnet-4-5",
+ *   messageId: "msg_1",
+ *   ids: { messageId: () => "msg_1", toolUseId: () => `toolu_${crypto.randomUUID()}` },
+ *   names: toolNameMap([]),
+ *   provider: PROVIDERS.deepseek,
+ *   thinkingDisplay: "summarized",
+ *   inputEstimate: 5200,
+ *   warn: console.warn,
  * });
+ * // message_start, a thinking block, a text block, message_delta, message_stop
+ * for await (const event of events) console.log(event.type);
  * ```
  */
 export function fromOpenAIStream(
