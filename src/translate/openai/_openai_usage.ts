@@ -1,10 +1,11 @@
 /**
- * How an OpenAI-compatible response ended, in Anthropic terms: its token usage and its stop reason.
- * Shared by the whole-response and the stream translator.
+ * How an OpenAI-compatible response ended, in Anthropic terms: its token usage and its stop reason
+ * (and, for streams, the `message_delta` event that reports both). Shared by the whole-response and the
+ * stream translator.
  *
  * @module
  */
-import type { StopReason, Usage } from "../../anthropic/types.ts";
+import type { StopReason, StreamEvent, Usage } from "../../anthropic/types.ts";
 import { isRecord, num } from "../_json.ts";
 
 /**
@@ -103,4 +104,28 @@ export function stopReasonFromOpenAI(finish: unknown, toolCalls: boolean, refusa
   if (refusal) return "refusal";
   // A `tool_calls` finish with no usable call would leave the client waiting for a tool that never runs.
   return reason === "tool_use" ? "end_turn" : reason;
+}
+
+/**
+ * The `message_delta` event that ends a stream: the stop reason and the final usage (thinking tokens
+ * included when the upstream reported them).
+ *
+ * @example
+ * ```ts
+ * const usage = { input_tokens: 40, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 60 };
+ * messageDeltaEvent("end_turn", usage);
+ * ```
+ */
+export function messageDeltaEvent(stop_reason: StopReason, usage: Usage): StreamEvent {
+  return {
+    type: "message_delta",
+    delta: { stop_reason, stop_sequence: null },
+    usage: {
+      input_tokens: usage.input_tokens,
+      cache_creation_input_tokens: usage.cache_creation_input_tokens,
+      cache_read_input_tokens: usage.cache_read_input_tokens,
+      output_tokens: usage.output_tokens,
+      ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {}),
+    },
+  };
 }

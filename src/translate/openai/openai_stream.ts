@@ -31,7 +31,7 @@ import { type StreamTranslator, translateEvents } from "../stream_translator.ts"
 import type { FromOpenAIOptions } from "./from_openai.ts";
 import { fromOpenAIErrorChunk } from "./openai_errors.ts";
 import { OPENAI_DONE } from "./openai_sse.ts";
-import { estimatedUsage, stopReasonFromOpenAI, usageFromOpenAI } from "./_openai_usage.ts";
+import { estimatedUsage, messageDeltaEvent, stopReasonFromOpenAI, usageFromOpenAI } from "./_openai_usage.ts";
 import { detailsText, ReasoningCarry } from "./_reasoning_carry.ts";
 import { type ThinkTagSink, ThinkTagStream } from "./_think_tags.ts";
 import { type ToolBlockHost, ToolCallAssembly } from "./_tool_call_assembly.ts";
@@ -226,20 +226,7 @@ class OpenAIStreamTranslator implements ThinkTagSink, ToolBlockHost {
 
     const toolCalls = this.#seq.toolCallCount > 0;
     const usage = this.#usage ?? estimatedUsage(this.#opts, this.#chars + this.#tools.argChars);
-    out.push({
-      type: "message_delta",
-      delta: {
-        stop_reason: stopReasonFromOpenAI(this.#finish, toolCalls, this.#refusal),
-        stop_sequence: null,
-      },
-      usage: {
-        input_tokens: usage.input_tokens,
-        cache_creation_input_tokens: usage.cache_creation_input_tokens,
-        cache_read_input_tokens: usage.cache_read_input_tokens,
-        output_tokens: usage.output_tokens,
-        ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {}),
-      },
-    });
+    out.push(messageDeltaEvent(stopReasonFromOpenAI(this.#finish, toolCalls, this.#refusal), usage));
     out.push({ type: "message_stop" });
   }
 }
