@@ -24,7 +24,6 @@
 import type {
   CacheControl,
   ContentBlock,
-  CustomTool,
   DocumentBlock,
   ImageSource,
   MessagesRequest,
@@ -51,10 +50,14 @@ import type {
   JsonObject,
   JsonValue,
 } from "./converse_types.ts";
-import { isCustomTool, isServerToolBlock } from "../prepare.ts";
+import { isServerToolBlock } from "../prepare.ts";
 import { warnOnce } from "../_warn.ts";
 import { isRelaySignature } from "../signature.ts";
 import { safeIdentifier } from "../tool_names.ts";
+import { planTools, STUB_DESCRIPTION, type ToolPlan } from "./tool_policy.ts";
+
+// Kept importable from here, where it lived before the tool policy had its own module.
+export { requestToolNames } from "./tool_policy.ts";
 
 /** Options for {@linkcode toConverseRequest}. */
 export interface ToConverseOptions {
@@ -522,87 +525,45 @@ function toolSpec(
   };
 }
 
-function historyToolNames(req: MessagesRequest): string[] {
-  const names: string[] = [];
-  for (const m of req.messages) {
-    for (const b of m.content) if (b.type === "tool_use" && !names.includes(b.name)) names.push(b.name);
-  }
-  return names;
-}
-
-/**
- * Every tool name a Converse request may make the model call: the request's custom tools and the names
- * of tool calls in the history (sent as stubs when the request has no tools). Build the response's
- * `ToolNameMap` from these.
- */
-export function requestToolNames(req: MessagesRequest): string[] {
-  const names = (req.tools ?? []).filter(isCustomTool).map((t) => t.name);
-  for (const name of historyToolNames(req)) if (!names.includes(name)) names.push(name);
-  return names;
-}
-
-function toolConfig(
-  req: MessagesRequest,
-  messages: readonly ConverseMessage[],
-  thinkingOn: boolean,
-  out: Builder,
-): ConverseInput["toolConfig"] {
-  const { info } = out;
-  const custom: CustomTool[] = [];
-  const server: string[] = [];
-  for (const t of req.tools ?? []) {
-    if (isCustomTool(t)) custom.push(t);
-    else server.push(t.name);
-  }
-  for (const name of server) out.warn(`tools: server tool "${name}" cannot run on Bedrock; dropped`);
-  const history = messages.some((m) => m.content.some((b) => "toolUse" in b || "toolResult" in b));
-  let choice: ToolChoice | undefined = req.tool_choice;
-  if (choice?.type === "tool") {
-    const name = choice.name;
-    if (!custom.some((t) => t.name === name)) {
-      const why = server.includes(name)
-        ? "is a server tool, which Bedrock cannot run"
-        : "is not defined in tools";
-      throw invalid(`tool_choice.name: Tool "${name}" ${why}`);
+function converseToolChoice(choice: ToolChoice | undefined): ConverseToolChoice | undefined {
+  switch (choice?.type) {
+    case "any":
+      return { any: {} };
+    case "tool":
+      return { tool: { name: safeIdentifier(choice.name) } };
+    case "auto": // Converse's default
+    case "none": // Converse has no none; the policy never leaves it here
+    case undefined:
+      return undefined;
+    default: {
+      const never: never = choice;
+      throw new TypeError(`Unknown tool_choice ${JSON.stringify(never)}`);
     }
   }
-  if (choice && choice.type !== "none" && choice.disable_parallel_tool_use) {
-    out.warn("tool_choice.disable_parallel_tool_use: Bedrock has no such setting; dropped");
+}
+
+/** Renders the tool policy's decision as Converse's `toolConfig`. */
+function toolConfig(plan: ToolPlan, out: Builder): ConverseInput["toolConfig"] {
+  let tools: ConverseTool[];
+  switch (plan.kind) {
+    case "omit":
+      return undefined;
+    case "stubs":
+      tools = plan.names.map((name) => toolSpec(name, STUB_DESCRIPTION, { type: "object" }));
+      break;
+    case "tools":
+      tools = [];
+      for (const t of plan.tools) {
+        tools.push(toolSpec(t.name, t.description, t.input_schema));
+        out.cache(tools, t.cache_control);
+      }
+      break;
+    default: {
+      const never: never = plan;
+      throw new TypeError(`Unknown tool plan ${JSON.stringify(never)}`);
+    }
   }
-  if (thinkingOn && (choice?.type === "any" || choice?.type === "tool")) {
-    out.warn(`tool_choice.${choice.type}: thinking forbids forced tool use; sent as auto`);
-    choice = { type: "auto" };
-  }
-  if (custom.length === 0) {
-    if (!history) return undefined;
-    const names = historyToolNames(req);
-    out.warn("tools: the history holds tool calls but the request defines none; stub definitions sent");
-    const stubs = (names.length ? names : ["tool"]).map((name) =>
-      toolSpec(name, "A tool used earlier in this conversation", { type: "object" })
-    );
-    return { tools: stubs };
-  }
-  if (choice?.type === "none") {
-    if (!history) return undefined;
-    out.warn("tool_choice.none: Bedrock needs the tools when the history has tool blocks; sent as auto");
-    choice = undefined;
-  }
-  const tools: ConverseTool[] = [];
-  for (const t of custom) {
-    tools.push(toolSpec(t.name, t.description, t.input_schema));
-    out.cache(tools, t.cache_control);
-  }
-  let toolChoice: ConverseToolChoice | undefined;
-  if (choice?.type === "tool" && !info.supportsToolChoiceTool) {
-    out.warn("tool_choice.tool: not supported by this Bedrock model; sent as any");
-    choice = { type: "any" };
-  }
-  if ((choice?.type === "any" || choice?.type === "tool") && !info.supportsToolChoice) {
-    out.warn(`tool_choice.${choice.type}: not supported by this Bedrock model; dropped`);
-    choice = undefined;
-  }
-  if (choice?.type === "any") toolChoice = { any: {} };
-  else if (choice?.type === "tool") toolChoice = { tool: { name: safeIdentifier(choice.name) } };
+  const toolChoice = converseToolChoice(plan.choice);
   return toolChoice ? { tools, toolChoice } : { tools };
 }
 
@@ -637,7 +598,9 @@ export function toConverseRequest(req: MessagesRequest, opts: ToConverseOptions)
   // Built in Anthropic's cache-prefix order (tools, system, messages) so that cacheSlots is in that order.
   const messages = conversation(req, out);
   const slotsFromMessages = out.cacheSlots.splice(0);
-  const tools = toolConfig(req, messages, thinkingOn, out);
+  const hasToolBlocks = messages.some((m) => m.content.some((b) => "toolUse" in b || "toolResult" in b));
+  const plan = planTools(req, { api: "converse", info, thinkingOn, hasToolBlocks, warn: out.warn });
+  const tools = toolConfig(plan, out);
   const system = systemBlocks(req, out);
   out.cacheSlots.push(...slotsFromMessages);
   if (req.cache_control) {

@@ -21,7 +21,6 @@
 import type {
   CacheControl,
   ContentBlock,
-  CustomTool,
   ImageSource,
   MessagesRequest,
   TextBlock,
@@ -30,9 +29,10 @@ import type {
 } from "../../anthropic/types.ts";
 import { RelayError } from "../../errors.ts";
 import { type BedrockModelInfo, bedrockModelInfo, resolveInference } from "./bedrock_models.ts";
-import { isCustomTool, isServerToolBlock } from "../prepare.ts";
+import { isServerToolBlock } from "../prepare.ts";
 import { warnOnce } from "../_warn.ts";
 import { isRelaySignature } from "../signature.ts";
+import { planTools, STUB_DESCRIPTION, type ToolPlan } from "./tool_policy.ts";
 
 /** Options for {@linkcode toInvokeBody}. */
 export interface ToInvokeOptions {
@@ -190,67 +190,43 @@ function block(b: ContentBlock, path: string, body: Body): Json | undefined {
   }
 }
 
-function historyToolNames(req: MessagesRequest): string[] {
-  const names: string[] = [];
-  for (const m of req.messages) {
-    for (const b of m.content) if (b.type === "tool_use" && !names.includes(b.name)) names.push(b.name);
-  }
-  return names;
-}
-
-function tools(
-  req: MessagesRequest,
-  hasToolBlocks: boolean,
-  thinkingOn: boolean,
-  body: Body,
-): { tools?: Json[]; tool_choice?: Json } {
-  const custom: CustomTool[] = [];
-  const server: string[] = [];
-  for (const t of req.tools ?? []) {
-    if (isCustomTool(t)) custom.push(t);
-    else server.push(t.name);
-  }
-  for (const name of server) body.warn(`tools: server tool "${name}" cannot run on Bedrock; dropped`);
-  let choice: ToolChoice | undefined = req.tool_choice;
-  if (choice?.type === "tool") {
-    const name = choice.name;
-    if (!custom.some((t) => t.name === name)) {
-      const why = server.includes(name)
-        ? "is a server tool, which Bedrock cannot run"
-        : "is not defined in tools";
-      throw invalid(`tool_choice.name: Tool "${name}" ${why}`);
-    }
-  }
-  if (thinkingOn && (choice?.type === "any" || choice?.type === "tool")) {
-    body.warn(`tool_choice.${choice.type}: thinking forbids forced tool use; sent as auto`);
-    choice = { type: "auto", disable_parallel_tool_use: choice.disable_parallel_tool_use };
-  }
-  if (custom.length === 0) {
-    if (!hasToolBlocks) return {};
-    // "Requests which include tool_use or tool_result blocks must define tools."
-    body.warn("tools: the history holds tool calls but the request defines none; stub definitions sent");
-    const names = historyToolNames(req);
-    return {
-      tools: (names.length ? names : ["tool"]).map((name) => ({
-        name,
-        description: "A tool used earlier in this conversation",
-        input_schema: { type: "object" },
-      })),
-      tool_choice: { type: choice?.type === "none" ? "none" : "auto" },
-    };
-  }
-  const out = custom.map((t) => {
-    const def: Json = { name: t.name, input_schema: t.input_schema };
-    if (t.description) def.description = t.description;
-    return body.cached(def, t.cache_control);
-  });
-  if (!choice) return { tools: out };
+function invokeToolChoice(choice: ToolChoice | undefined): Json | undefined {
+  if (!choice) return undefined;
   const tc: Json = { type: choice.type };
   if (choice.type === "tool") tc.name = choice.name;
   if (choice.type !== "none" && choice.disable_parallel_tool_use !== undefined) {
     tc.disable_parallel_tool_use = choice.disable_parallel_tool_use;
   }
-  return { tools: out, tool_choice: tc };
+  return tc;
+}
+
+/** Renders the tool policy's decision as the native body's `tools` and `tool_choice`. */
+function tools(plan: ToolPlan, body: Body): { tools?: Json[]; tool_choice?: Json } {
+  let defs: Json[];
+  switch (plan.kind) {
+    case "omit":
+      return {};
+    case "stubs":
+      defs = plan.names.map((name) => ({
+        name,
+        description: STUB_DESCRIPTION,
+        input_schema: { type: "object" },
+      }));
+      break;
+    case "tools":
+      defs = plan.tools.map((t) => {
+        const def: Json = { name: t.name, input_schema: t.input_schema };
+        if (t.description) def.description = t.description;
+        return body.cached(def, t.cache_control);
+      });
+      break;
+    default: {
+      const never: never = plan;
+      throw new TypeError(`Unknown tool plan ${JSON.stringify(never)}`);
+    }
+  }
+  const choice = invokeToolChoice(plan.choice);
+  return choice ? { tools: defs, tool_choice: choice } : { tools: defs };
 }
 
 function withTopLevelCache(messages: Json[], cc: CacheControl, body: Body): void {
@@ -347,7 +323,8 @@ export function toInvokeBody(
   }
 
   body.section = 0;
-  const toolPart = tools(req, hasToolBlocks, thinkingOn, body);
+  const plan = planTools(req, { api: "invoke", info, thinkingOn, hasToolBlocks, warn: body.warn });
+  const toolPart = tools(plan, body);
   body.section = 2;
   if (req.cache_control) withTopLevelCache(messages, req.cache_control, body);
   body.trimBreakpoints();
