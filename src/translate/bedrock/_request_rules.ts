@@ -28,18 +28,25 @@ export function excessBreakpoints(count: number, warn: (message: string) => void
 }
 
 /**
- * The user text a block of a mid-conversation system message becomes: undefined for blank text, and
- * for a block that is not text (warned). Claude Code itself sends this form to models without system
- * messages (its `<system-reminder>` blocks); keeping the position keeps the cache prefix: appended to
- * `system` instead, each new system message would change the prompt's first block and miss the cache for
- * the whole conversation, and a cache breakpoint on it would land before every message.
+ * The block of a mid-conversation system message that becomes user text: non-blank text; any other block
+ * is dropped (warned).
  */
-export function systemReminderText(b: ContentBlock, warn: (message: string) => void): string | undefined {
+export function systemMessageText(b: ContentBlock, warn: (message: string) => void): TextBlock | undefined {
   if (b.type !== "text") {
     warn(`messages: a system message held a ${b.type} block; dropped`);
     return undefined;
   }
-  return b.text.trim() === "" ? undefined : `<system-reminder>\n${b.text}\n</system-reminder>`;
+  return b.text.trim() === "" ? undefined : b;
+}
+
+/**
+ * A mid-conversation system message's text as user text, in place. Claude Code itself sends this form to
+ * models without system messages (its `<system-reminder>` blocks); keeping the position keeps the cache
+ * prefix: appended to `system` instead, each new system message would change the prompt's first block and
+ * miss the cache for the whole conversation, and a cache breakpoint on it would land before every message.
+ */
+export function systemReminder(text: string): string {
+  return `<system-reminder>\n${text}\n</system-reminder>`;
 }
 
 /**
