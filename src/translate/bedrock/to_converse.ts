@@ -15,12 +15,8 @@
  */
 import type { MessagesRequest, ToolChoice } from "../../anthropic/types.ts";
 import { safeIdentifier } from "../tool_names.ts";
-import {
-  type BedrockModelInfo,
-  bedrockModelInfo,
-  type ResolvedInference,
-  resolveInference,
-} from "./bedrock_models.ts";
+import { type ResolvedInference, resolveInference } from "./bedrock_inference.ts";
+import { type BedrockModelInfo, bedrockModelInfo } from "./bedrock_models.ts";
 import type { ConverseInput, ConverseTool, ConverseToolChoice, JsonObject } from "./converse_types.ts";
 import { Builder } from "./_converse_builder.ts";
 import { conversation, systemBlocks } from "./_converse_messages.ts";
