@@ -30,6 +30,7 @@ export class Builder {
   readonly #docNames = new Set<string>();
   #docCount = 0;
 
+  /** A translation for a model with `info`, passing each distinct warning to `warn` once. */
   constructor(info: BedrockModelInfo, warn: (message: string) => void) {
     this.info = info;
     this.warn = warnOnce(warn);

@@ -23,6 +23,7 @@ export type Json = Record<string, unknown>;
 
 /** The state of one Invoke translation. */
 export class Body {
+  /** The model's capabilities. */
   readonly info: BedrockModelInfo;
   /** Records a dropped or changed field, once per message. */
   readonly warn: (message: string) => void;
@@ -33,6 +34,7 @@ export class Body {
   /** Whether the messages hold tool calls or tool results. */
   hasToolBlocks = false;
 
+  /** A translation for a model with `info`, passing each distinct warning to `warn` once. */
   constructor(info: BedrockModelInfo, warn: (message: string) => void) {
     this.info = info;
     this.warn = warnOnce(warn);

@@ -208,7 +208,23 @@ class ConverseStreamState implements BedrockStreamState {
  * and when the stream ends before `messageStop`.
  * @example
  * ```ts
- * for await (const event of fromConverseStream(response.stream!, options)) send(event);
+ * // What the SDK's `response.stream` yields (or `converseEvents` decodes from the raw body).
+ * async function* upstream() {
+ *   yield { messageStart: { role: "assistant" } };
+ *   yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: "Hello" } } };
+ *   yield { contentBlockStop: { contentBlockIndex: 0 } };
+ *   yield { messageStop: { stopReason: "end_turn" } };
+ *   yield { metadata: { usage: { inputTokens: 12, outputTokens: 3 } } };
+ * }
+ * const events = fromConverseStream(upstream(), {
+ *   model: "claude-sonnet-4-5",
+ *   messageId: "msg_1",
+ *   ids: { messageId: () => "msg_2", toolUseId: () => "toolu_1" },
+ *   names: { toUpstream: (name) => name, fromUpstream: (name) => name },
+ *   warn: console.warn,
+ *   inputEstimate: 12,
+ * });
+ * for await (const event of events) console.log(event.type); // message_start, content_block_start, ...
  * ```
  */
 export function fromConverseStream(

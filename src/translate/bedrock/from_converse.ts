@@ -31,9 +31,13 @@ export interface FromBedrockOptions {
 
 /** The parts of a Converse response relayx reads. */
 export interface ConverseOutputLike {
+  /** `{message: {role, content}}`: the assistant's message. */
   output?: unknown;
+  /** Why generation stopped (`end_turn`, `tool_use`, `max_tokens`, `stop_sequence`, ...). */
   stopReason?: string;
+  /** Token counts (`inputTokens`, `outputTokens`, `cacheReadInputTokens`, `cacheWriteInputTokens`). */
   usage?: unknown;
+  /** The model-specific fields asked for (Claude's `stop_sequence`). */
   additionalModelResponseFields?: unknown;
 }
 
@@ -146,7 +150,20 @@ function block(b: Record<string, unknown>, opts: FromBedrockOptions): ResponseBl
  *
  * @example
  * ```ts
- * const message = fromConverseResponse(await client.send(new ConverseCommand(input)), options);
+ * // The SDK's ConverseCommandOutput, or the JSON body of a Converse call.
+ * const output = {
+ *   output: { message: { role: "assistant", content: [{ text: "Hello" }] } },
+ *   stopReason: "end_turn",
+ *   usage: { inputTokens: 12, outputTokens: 3 },
+ * };
+ * const message = fromConverseResponse(output, {
+ *   model: "claude-sonnet-4-5",
+ *   messageId: "msg_1",
+ *   ids: { messageId: () => "msg_2", toolUseId: () => "toolu_1" },
+ *   names: { toUpstream: (name) => name, fromUpstream: (name) => name },
+ *   warn: console.warn,
+ * });
+ * // message.content: [{ type: "text", text: "Hello" }]
  * ```
  */
 export function fromConverseResponse(out: ConverseOutputLike, opts: FromBedrockOptions): MessageResponse {

@@ -58,8 +58,6 @@ function responseBlock(b: Record<string, unknown>, opts: FromBedrockOptions): Re
  *
  * @example
  * ```ts
- * import { toolNameMap } from "../tool_names.ts";
- *
  * const body = {
  *   id: "msg_bdrk_01",
  *   type: "message",
@@ -72,7 +70,7 @@ function responseBlock(b: Record<string, unknown>, opts: FromBedrockOptions): Re
  *   model: "claude-sonnet-4-5",
  *   messageId: "msg_1",
  *   ids: { messageId: () => "msg_2", toolUseId: () => "toolu_1" },
- *   names: toolNameMap([]),
+ *   names: { toUpstream: (name) => name, fromUpstream: (name) => name },
  *   warn: console.warn,
  * });
  * ```

@@ -221,10 +221,24 @@ class InvokeStreamState implements BedrockStreamState {
  * @throws {RelayError} for an `error` chunk, an SDK error, or a stream that ends before `message_delta`.
  * @example
  * ```ts
- * const chunks = (async function* () {
- *   for await (const e of response.body) if (e.chunk?.bytes) yield JSON.parse(decoder.decode(e.chunk.bytes));
- * })();
- * for await (const event of fromInvokeStream(chunks, options)) send(event);
+ * // Each chunk is the parsed JSON of one `chunk.bytes` (or what `invokeEvents` decodes from the raw body).
+ * async function* upstream() {
+ *   yield { type: "message_start", message: { usage: { input_tokens: 12, output_tokens: 1 } } };
+ *   yield { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } };
+ *   yield { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hello" } };
+ *   yield { type: "content_block_stop", index: 0 };
+ *   yield { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 3 } };
+ *   yield { type: "message_stop" };
+ * }
+ * const events = fromInvokeStream(upstream(), {
+ *   model: "claude-sonnet-4-5",
+ *   messageId: "msg_1",
+ *   ids: { messageId: () => "msg_2", toolUseId: () => "toolu_1" },
+ *   names: { toUpstream: (name) => name, fromUpstream: (name) => name },
+ *   warn: console.warn,
+ *   inputEstimate: 12,
+ * });
+ * for await (const event of events) console.log(event.type); // message_start, content_block_start, ...
  * ```
  */
 export function fromInvokeStream(

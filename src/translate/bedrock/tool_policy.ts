@@ -139,7 +139,7 @@ function converseChoice(
  *   thinkingOn: true,
  *   hasToolBlocks: false,
  *   warn: console.warn,
- * }); // { kind: "tools", tools: [...], choice: undefined }: thinking forbids `any`
+ * }); // { kind: "tools", tools: [...] }, no choice: thinking forbids `any` (warned)
  * ```
  */
 export function planTools(req: MessagesRequest, opts: ToolPolicyOptions): ToolPlan {
