@@ -33,6 +33,20 @@ export interface ResolvedInference {
   betas: string[];
 }
 
+/**
+ * True when resolved thinking is on (budgeted or adaptive), which forbids forced tool use and sampling
+ * changes.
+ *
+ * @example
+ * ```ts
+ * isThinkingOn({ type: "adaptive" }); // true
+ * isThinkingOn({ type: "disabled" }); // false
+ * ```
+ */
+export function isThinkingOn(thinking: BedrockThinking | undefined): boolean {
+  return thinking !== undefined && thinking.type !== "disabled";
+}
+
 /** Options for {@linkcode resolveInference}. */
 export interface ResolveInferenceOptions {
   /** Which path: Converse takes fewer beta flags than the native body. */
@@ -193,11 +207,10 @@ export function resolveInference(
     maxTokens = cap;
   }
   const { thinking, effort } = resolveThinking(req, info, maxTokens, warn);
-  const thinkingOn = thinking !== undefined && thinking.type !== "disabled";
   let temperature = req.temperature;
   let topP = req.top_p;
   let topK = req.top_k;
-  if (info.family === "claude" && (thinkingOn || info.adaptiveOnly)) {
+  if (info.family === "claude" && (isThinkingOn(thinking) || info.adaptiveOnly)) {
     // Thinking and the newest Claude models take only the default sampling.
     if (temperature !== undefined && temperature !== 1) {
       warn("temperature: not allowed with thinking; dropped");

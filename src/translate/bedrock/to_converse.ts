@@ -15,7 +15,7 @@
  */
 import type { MessagesRequest, ToolChoice } from "../../anthropic/types.ts";
 import { safeIdentifier } from "../tool_names.ts";
-import { type ResolvedInference, resolveInference } from "./bedrock_inference.ts";
+import { isThinkingOn, type ResolvedInference, resolveInference } from "./bedrock_inference.ts";
 import { type BedrockModelInfo, bedrockModelInfo } from "./bedrock_models.ts";
 import type { ConverseInput, ConverseTool, ConverseToolChoice, JsonObject } from "./converse_types.ts";
 import { Builder } from "./_converse_builder.ts";
@@ -169,7 +169,7 @@ export function toConverseRequest(req: MessagesRequest, opts: ToConverseOptions)
     maxOutputTokens: opts.maxOutputTokens,
     warn: out.warn,
   });
-  const thinkingOn = r.thinking !== undefined && r.thinking.type !== "disabled";
+  const thinkingOn = isThinkingOn(r.thinking);
 
   // Built in Anthropic's cache-prefix order (tools, system, messages) so that cacheSlots is in that order.
   const messages = conversation(req, out);

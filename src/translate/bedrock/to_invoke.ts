@@ -21,7 +21,7 @@
  */
 import type { CacheControl, Message, MessagesRequest, ToolChoice } from "../../anthropic/types.ts";
 import { bedrockModelInfo } from "./bedrock_models.ts";
-import { type ResolvedInference, resolveInference } from "./bedrock_inference.ts";
+import { isThinkingOn, type ResolvedInference, resolveInference } from "./bedrock_inference.ts";
 import { block, Body, type Json, text } from "./_invoke_blocks.ts";
 import { isBillingHeader, systemMessageText, systemReminder, toolResultsFirst } from "./_request_rules.ts";
 import { planTools, STUB_DESCRIPTION, type ToolPlan } from "./tool_policy.ts";
@@ -195,7 +195,7 @@ export function toInvokeBody(
     maxOutputTokens: opts.maxOutputTokens,
     warn: body.warn,
   });
-  const thinkingOn = r.thinking !== undefined && r.thinking.type !== "disabled";
+  const thinkingOn = isThinkingOn(r.thinking);
 
   const system = systemPart(req, body);
   const messages = conversation(req, body);
