@@ -71,7 +71,8 @@ export {
 } from "./bedrock/from_converse.ts";
 export { type BedrockStreamOptions, fromConverseStream } from "./bedrock/converse_stream.ts";
 export { toInvokeBody, type ToInvokeOptions } from "./bedrock/to_invoke.ts";
-export { fromInvokeResponse, fromInvokeStream } from "./bedrock/invoke_stream.ts";
+export { fromInvokeStream } from "./bedrock/invoke_stream.ts";
+export { fromInvokeResponse } from "./bedrock/from_invoke.ts";
 export { converseEvents, invokeEvents } from "./bedrock/bedrock_eventstream.ts";
 export { type BedrockErrorOptions, fromBedrockError } from "./bedrock/bedrock_errors.ts";
 export { type BedrockFamily, type BedrockModelInfo, bedrockModelInfo } from "./bedrock/bedrock_models.ts";

@@ -9,49 +9,25 @@
  * @module
  */
 import type { DeltaUsage, StopReason, StreamEvent } from "../../anthropic/types.ts";
-import { stateTranslator, type StreamTranslator, translateEvents } from "../stream_translator.ts";
-import { RelayError } from "../../errors.ts";
+import { type StreamTranslator, translateEvents } from "../stream_translator.ts";
 import { BlockSequencer } from "../_blocks.ts";
 import { encodeSignature } from "../signature.ts";
 import { bytesToBase64 } from "../_encoding.ts";
+import { rec } from "../_json.ts";
+import {
+  type BedrockStreamOptions,
+  type BedrockStreamState,
+  bedrockStreamTranslator,
+  messageStart,
+  streamEndedBefore,
+} from "./_bedrock_stream.ts";
 import { bedrockReadErrors, streamExceptionToError } from "./bedrock_errors.ts";
-import { bytesField, converseStopReason, converseUsage, type FromBedrockOptions } from "./from_converse.ts";
+import { bytesField, converseStopReason, converseUsage } from "./from_converse.ts";
 
-/** Options for the Bedrock stream translators. */
-export interface BedrockStreamOptions extends FromBedrockOptions {
-  /** relayx's estimate of the prompt's tokens, reported in `message_start` until Bedrock's figures arrive. */
-  inputEstimate: number;
-  /** The model's context window, for an overflow error that states no figures. */
-  contextWindow?: number;
-}
+// Kept importable from here, where they lived before the Invoke stream shared them.
+export { type BedrockStreamOptions, messageStart } from "./_bedrock_stream.ts";
 
 type Rec = Record<string, unknown>;
-
-function rec(value: unknown): Rec | undefined {
-  return typeof value === "object" && value !== null ? value as Rec : undefined;
-}
-
-/** The `message_start` event every Bedrock stream translator opens with. */
-export function messageStart(opts: BedrockStreamOptions): StreamEvent {
-  return {
-    type: "message_start",
-    message: {
-      id: opts.messageId,
-      type: "message",
-      role: "assistant",
-      model: opts.model,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: {
-        input_tokens: opts.inputEstimate,
-        output_tokens: 1,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-      },
-    },
-  };
-}
 
 const EXCEPTIONS = new Set([
   "internalServerException",
@@ -61,7 +37,7 @@ const EXCEPTIONS = new Set([
   "serviceUnavailableException",
 ]);
 
-class ConverseStreamState {
+class ConverseStreamState implements BedrockStreamState {
   // Reasoning models other than Claude (DeepSeek-R1, gpt-oss, Qwen) send no signature; relayx's own tag
   // keeps such a block from ever going back to Bedrock as a real one.
   readonly seq = new BlockSequencer({ unsignedThinking: encodeSignature("bedrock", {}) });
@@ -175,6 +151,11 @@ class ConverseStreamState {
     this.done = true;
   }
 
+  end(out: StreamEvent[]): void {
+    if (!this.stop) throw streamEndedBefore("messageStop");
+    this.finish(out);
+  }
+
   /** Handles one upstream event, pushing Anthropic events into `out`. */
   handle(event: unknown, out: StreamEvent[]): void {
     const e = rec(event);
@@ -227,7 +208,23 @@ class ConverseStreamState {
  * and when the stream ends before `messageStop`.
  * @example
  * ```ts
- * for await (const event of fromConverseStream(response.stream!, options)) send(event);
+ * // What the SDK's `response.stream` yields (or `converseEvents` decodes from the raw body).
+ * async function* upstream() {
+ *   yield { messageStart: { role: "assistant" } };
+ *   yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: "Hello" } } };
+ *   yield { contentBlockStop: { contentBlockIndex: 0 } };
+ *   yield { messageStop: { stopReason: "end_turn" } };
+ *   yield { metadata: { usage: { inputTokens: 12, outputTokens: 3 } } };
+ * }
+ * const events = fromConverseStream(upstream(), {
+ *   model: "claude-sonnet-4-5",
+ *   messageId: "msg_1",
+ *   ids: { messageId: () => "msg_2", toolUseId: () => "toolu_1" },
+ *   names: { toUpstream: (name) => name, fromUpstream: (name) => name },
+ *   warn: console.warn,
+ *   inputEstimate: 12,
+ * });
+ * for await (const event of events) console.log(event.type); // message_start, content_block_start, ...
  * ```
  */
 export function fromConverseStream(
@@ -239,11 +236,5 @@ export function fromConverseStream(
 
 /** The synchronous translator behind {@linkcode fromConverseStream}, for drivers that batch. */
 export function converseStreamTranslator(opts: BedrockStreamOptions): StreamTranslator {
-  const state = new ConverseStreamState(opts);
-  return stateTranslator(state, (out) => {
-    if (!state.stop) {
-      throw new RelayError("api_error", "Bedrock stream ended before messageStop", { shouldRetry: true });
-    }
-    state.finish(out);
-  });
+  return bedrockStreamTranslator(new ConverseStreamState(opts));
 }

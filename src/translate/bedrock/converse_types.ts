@@ -17,7 +17,9 @@ export type JsonObject = { [key: string]: JsonValue };
 
 /** A prompt-caching checkpoint: everything before it is cached. */
 export interface CachePoint {
+  /** The only kind Bedrock has. */
   type: "default";
+  /** How long the cache lives; 5 minutes when absent (1 hour only on Claude 4.5 and later). */
   ttl?: "5m" | "1h";
 }
 
@@ -26,23 +28,31 @@ export type ConverseImageFormat = "png" | "jpeg" | "gif" | "webp";
 
 /** An image given inline. */
 export interface ConverseImage {
+  /** The image's format. */
   format: ConverseImageFormat;
+  /** The image's bytes (base64 when serialised as JSON). */
   source: { bytes: Uint8Array };
 }
 
 /** A document given inline. */
 export interface ConverseDocument {
+  /** The document's format. */
   format: "pdf" | "txt" | "csv" | "doc" | "docx" | "xls" | "xlsx" | "html" | "md";
   /** Only alphanumerics, single spaces, hyphens, parentheses and square brackets; unique per request. */
   name: string;
+  /** The document's bytes (base64 when serialised as JSON). */
   source: { bytes: Uint8Array };
+  /** What the document is about, for the model (Anthropic's document `context`). */
   context?: string;
 }
 
 /** A search result given as grounding. */
 export interface ConverseSearchResult {
+  /** Where the result comes from (a URL or another identifier). */
   source: string;
+  /** The result's title. */
   title: string;
+  /** The result's text passages. */
   content: { text: string }[];
 }
 
@@ -73,7 +83,9 @@ export type ConverseContentBlock =
 
 /** A Converse message. */
 export interface ConverseMessage {
+  /** Who speaks; Converse has no system turns. */
   role: "user" | "assistant";
+  /** The message's blocks, cache points included. */
   content: ConverseContentBlock[];
 }
 
@@ -92,13 +104,21 @@ export type ConverseToolChoice = { auto: Record<never, never> } | { any: Record<
 
 /** The `ConverseCommand` / `ConverseStreamCommand` input relayx builds. */
 export interface ConverseInput {
+  /** The model id, inference-profile id or ARN. */
   modelId: string;
+  /** The conversation, starting with a user turn. */
   messages: ConverseMessage[];
+  /** The system prompt. */
   system?: ConverseSystemBlock[];
+  /** Output cap, sampling and stop sequences. */
   inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
+  /** The tools and how the model must use them. */
   toolConfig?: { tools: ConverseTool[]; toolChoice?: ConverseToolChoice };
+  /** Model-specific request fields Converse has no member for (Claude's `thinking`, `top_k`, ...). */
   additionalModelRequestFields?: JsonObject;
+  /** JSON pointers of model-specific response fields to return (Claude's `/stop_sequence`). */
   additionalModelResponseFieldPaths?: string[];
+  /** Structured output: a JSON schema the text must follow. */
   outputConfig?: {
     textFormat?: {
       type: "json_schema";

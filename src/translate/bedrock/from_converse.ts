@@ -9,6 +9,8 @@
  */
 import type { MessageResponse, ResponseBlock, StopReason, Usage } from "../../anthropic/types.ts";
 import type { IdSource } from "../id_source.ts";
+import { num, rec } from "../_json.ts";
+import { assistantMessage } from "../message.ts";
 import { base64ToBytes, bytesToBase64 } from "../_encoding.ts";
 import { encodeSignature } from "../signature.ts";
 import type { ToolNameMap } from "../tool_names.ts";
@@ -29,20 +31,14 @@ export interface FromBedrockOptions {
 
 /** The parts of a Converse response relayx reads. */
 export interface ConverseOutputLike {
+  /** `{message: {role, content}}`: the assistant's message. */
   output?: unknown;
+  /** Why generation stopped (`end_turn`, `tool_use`, `max_tokens`, `stop_sequence`, ...). */
   stopReason?: string;
+  /** Token counts (`inputTokens`, `outputTokens`, `cacheReadInputTokens`, `cacheWriteInputTokens`). */
   usage?: unknown;
+  /** The model-specific fields asked for (Claude's `stop_sequence`). */
   additionalModelResponseFields?: unknown;
-}
-
-type Rec = Record<string, unknown>;
-
-function rec(value: unknown): Rec | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Rec : undefined;
-}
-
-function num(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) ? value : 0;
 }
 
 /** Bytes as Anthropic's base64: the SDK gives a `Uint8Array`, raw event-stream JSON a base64 string. */
@@ -62,10 +58,10 @@ export function bytesField(value: unknown): Uint8Array | undefined {
 export function converseUsage(usage: unknown): Usage {
   const u = rec(usage) ?? {};
   return {
-    input_tokens: num(u.inputTokens),
-    output_tokens: num(u.outputTokens),
-    cache_creation_input_tokens: num(u.cacheWriteInputTokens),
-    cache_read_input_tokens: num(u.cacheReadInputTokens),
+    input_tokens: num(u.inputTokens) ?? 0,
+    output_tokens: num(u.outputTokens) ?? 0,
+    cache_creation_input_tokens: num(u.cacheWriteInputTokens) ?? 0,
+    cache_read_input_tokens: num(u.cacheReadInputTokens) ?? 0,
   };
 }
 
@@ -110,7 +106,7 @@ function toolInput(input: unknown): unknown {
   }
 }
 
-function block(b: Rec, opts: FromBedrockOptions): ResponseBlock | undefined {
+function block(b: Record<string, unknown>, opts: FromBedrockOptions): ResponseBlock | undefined {
   if (typeof b.text === "string") return b.text === "" ? undefined : { type: "text", text: b.text };
   const toolUse = rec(b.toolUse);
   if (toolUse) {
@@ -154,7 +150,20 @@ function block(b: Rec, opts: FromBedrockOptions): ResponseBlock | undefined {
  *
  * @example
  * ```ts
- * const message = fromConverseResponse(await client.send(new ConverseCommand(input)), options);
+ * // The SDK's ConverseCommandOutput, or the JSON body of a Converse call.
+ * const output = {
+ *   output: { message: { role: "assistant", content: [{ text: "Hello" }] } },
+ *   stopReason: "end_turn",
+ *   usage: { inputTokens: 12, outputTokens: 3 },
+ * };
+ * const message = fromConverseResponse(output, {
+ *   model: "claude-sonnet-4-5",
+ *   messageId: "msg_1",
+ *   ids: { messageId: () => "msg_2", toolUseId: () => "toolu_1" },
+ *   names: { toUpstream: (name) => name, fromUpstream: (name) => name },
+ *   warn: console.warn,
+ * });
+ * // message.content: [{ type: "text", text: "Hello" }]
  * ```
  */
 export function fromConverseResponse(out: ConverseOutputLike, opts: FromBedrockOptions): MessageResponse {
@@ -168,14 +177,5 @@ export function fromConverseResponse(out: ConverseOutputLike, opts: FromBedrockO
     }
   }
   const stop = converseStopReason(out.stopReason, out.additionalModelResponseFields, opts.warn);
-  return {
-    id: opts.messageId,
-    type: "message",
-    role: "assistant",
-    model: opts.model,
-    content,
-    stop_reason: stop.stop_reason,
-    stop_sequence: stop.stop_sequence,
-    usage: converseUsage(out.usage),
-  };
+  return assistantMessage(opts, content, stop, converseUsage(out.usage));
 }

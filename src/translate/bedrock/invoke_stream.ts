@@ -10,52 +10,25 @@
  *
  * @module
  */
-import type {
-  BlockDelta,
-  DeltaUsage,
-  MessageResponse,
-  ResponseBlock,
-  StartBlock,
-  StopReason,
-  StreamEvent,
-  Usage,
-} from "../../anthropic/types.ts";
+import type { BlockDelta, DeltaUsage, StartBlock, StopReason, StreamEvent } from "../../anthropic/types.ts";
 import { errorTypeForStatus, RelayError } from "../../errors.ts";
-import { stateTranslator, type StreamTranslator, translateEvents } from "../stream_translator.ts";
+import { num, rec, str } from "../_json.ts";
+import { messageStartEvent } from "../message.ts";
+import { type StreamTranslator, translateEvents } from "../stream_translator.ts";
+import {
+  type BedrockStreamOptions,
+  type BedrockStreamState,
+  bedrockStreamTranslator,
+  messageStart,
+  streamEndedBefore,
+} from "./_bedrock_stream.ts";
 import { bedrockReadErrors } from "./bedrock_errors.ts";
-import { type BedrockStreamOptions, messageStart } from "./converse_stream.ts";
-import type { FromBedrockOptions } from "./from_converse.ts";
+import { invokeStopReason } from "./from_invoke.ts";
+
+// Kept importable from here, where it lived before the response translator got its own module.
+export { fromInvokeResponse } from "./from_invoke.ts";
 
 type Rec = Record<string, unknown>;
-
-function rec(value: unknown): Rec | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? value as Rec : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-function str(value: unknown): string {
-  return typeof value === "string" ? value : "";
-}
-
-const STOP_REASONS = new Set<string>([
-  "end_turn",
-  "max_tokens",
-  "stop_sequence",
-  "tool_use",
-  "pause_turn",
-  "refusal",
-  "model_context_window_exceeded",
-]);
-
-function stopReason(value: unknown, warn: (message: string) => void): StopReason | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "string" && STOP_REASONS.has(value)) return value as StopReason;
-  warn(`stop_reason: unknown stop reason ${JSON.stringify(value)}; sent as end_turn`);
-  return "end_turn";
-}
 
 const ERROR_TYPES = new Set<string>([
   "invalid_request_error",
@@ -73,20 +46,20 @@ const ERROR_TYPES = new Set<string>([
 function delta(d: Rec): BlockDelta | undefined {
   switch (d.type) {
     case "text_delta":
-      return { type: "text_delta", text: str(d.text) };
+      return { type: "text_delta", text: str(d.text) ?? "" };
     case "input_json_delta":
-      return { type: "input_json_delta", partial_json: str(d.partial_json) };
+      return { type: "input_json_delta", partial_json: str(d.partial_json) ?? "" };
     case "thinking_delta":
-      return { type: "thinking_delta", thinking: str(d.thinking) };
+      return { type: "thinking_delta", thinking: str(d.thinking) ?? "" };
     case "signature_delta":
-      return { type: "signature_delta", signature: str(d.signature) };
+      return { type: "signature_delta", signature: str(d.signature) ?? "" };
     default:
       // citations_delta and future kinds: relayx declares no citations.
       return undefined;
   }
 }
 
-class InvokeStreamState {
+class InvokeStreamState implements BedrockStreamState {
   readonly opts: BedrockStreamOptions;
   started = false;
   done = false;
@@ -103,16 +76,17 @@ class InvokeStreamState {
   startMessage(m: Rec | undefined, out: StreamEvent[]): void {
     if (this.started) return;
     this.started = true;
-    const start = messageStart(this.opts);
     const u = rec(m?.usage);
-    if (u && start.type === "message_start") {
-      const usage = start.message.usage;
-      usage.input_tokens = num(u.input_tokens) ?? usage.input_tokens;
-      usage.output_tokens = num(u.output_tokens) ?? usage.output_tokens;
-      usage.cache_creation_input_tokens = num(u.cache_creation_input_tokens) ?? 0;
-      usage.cache_read_input_tokens = num(u.cache_read_input_tokens) ?? 0;
-    }
-    out.push(start);
+    out.push(
+      u
+        ? messageStartEvent(this.opts, {
+          input_tokens: num(u.input_tokens) ?? this.opts.inputEstimate,
+          output_tokens: num(u.output_tokens) ?? 1,
+          cache_creation_input_tokens: num(u.cache_creation_input_tokens) ?? 0,
+          cache_read_input_tokens: num(u.cache_read_input_tokens) ?? 0,
+        })
+        : messageStart(this.opts),
+    );
   }
 
   blockStart(c: Rec, out: StreamEvent[]): void {
@@ -121,22 +95,26 @@ class InvokeStreamState {
     let block: StartBlock | undefined;
     let first: BlockDelta | undefined;
     switch (cb.type) {
-      case "text":
+      case "text": {
         block = { type: "text", text: "" };
-        if (str(cb.text) !== "") first = { type: "text_delta", text: str(cb.text) };
+        const text = str(cb.text);
+        if (text) first = { type: "text_delta", text };
         break;
-      case "thinking":
+      }
+      case "thinking": {
         block = { type: "thinking", thinking: "", signature: "" };
-        if (str(cb.thinking) !== "") first = { type: "thinking_delta", thinking: str(cb.thinking) };
+        const thinking = str(cb.thinking);
+        if (thinking) first = { type: "thinking_delta", thinking };
         break;
+      }
       case "redacted_thinking":
-        block = { type: "redacted_thinking", data: str(cb.data) };
+        block = { type: "redacted_thinking", data: str(cb.data) ?? "" };
         break;
       case "tool_use":
         block = {
           type: "tool_use",
           id: str(cb.id) || this.opts.ids.toolUseId(),
-          name: this.opts.names.fromUpstream(str(cb.name)),
+          name: this.opts.names.fromUpstream(str(cb.name) ?? ""),
           input: {},
         };
         break;
@@ -163,7 +141,7 @@ class InvokeStreamState {
     const d = rec(c.delta) ?? {};
     this.held = {
       delta: {
-        stop_reason: stopReason(d.stop_reason, this.opts.warn) ?? "end_turn",
+        stop_reason: invokeStopReason(d.stop_reason, this.opts.warn) ?? "end_turn",
         stop_sequence: typeof d.stop_sequence === "string" ? d.stop_sequence : null,
       },
       usage: rec(c.usage) ?? {},
@@ -185,6 +163,11 @@ class InvokeStreamState {
     const delta = this.held?.delta ?? { stop_reason: "end_turn", stop_sequence: null };
     out.push({ type: "message_delta", delta, usage }, { type: "message_stop" });
     this.done = true;
+  }
+
+  end(out: StreamEvent[]): void {
+    if (!this.held) throw streamEndedBefore("message_delta");
+    this.finish(undefined, out);
   }
 
   handle(chunk: unknown, out: StreamEvent[]): void {
@@ -238,10 +221,24 @@ class InvokeStreamState {
  * @throws {RelayError} for an `error` chunk, an SDK error, or a stream that ends before `message_delta`.
  * @example
  * ```ts
- * const chunks = (async function* () {
- *   for await (const e of response.body) if (e.chunk?.bytes) yield JSON.parse(decoder.decode(e.chunk.bytes));
- * })();
- * for await (const event of fromInvokeStream(chunks, options)) send(event);
+ * // Each chunk is the parsed JSON of one `chunk.bytes` (or what `invokeEvents` decodes from the raw body).
+ * async function* upstream() {
+ *   yield { type: "message_start", message: { usage: { input_tokens: 12, output_tokens: 1 } } };
+ *   yield { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } };
+ *   yield { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Hello" } };
+ *   yield { type: "content_block_stop", index: 0 };
+ *   yield { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 3 } };
+ *   yield { type: "message_stop" };
+ * }
+ * const events = fromInvokeStream(upstream(), {
+ *   model: "claude-sonnet-4-5",
+ *   messageId: "msg_1",
+ *   ids: { messageId: () => "msg_2", toolUseId: () => "toolu_1" },
+ *   names: { toUpstream: (name) => name, fromUpstream: (name) => name },
+ *   warn: console.warn,
+ *   inputEstimate: 12,
+ * });
+ * for await (const event of events) console.log(event.type); // message_start, content_block_start, ...
  * ```
  */
 export function fromInvokeStream(
@@ -253,65 +250,5 @@ export function fromInvokeStream(
 
 /** The synchronous translator behind {@linkcode fromInvokeStream}, for drivers that batch. */
 export function invokeStreamTranslator(opts: BedrockStreamOptions): StreamTranslator {
-  const state = new InvokeStreamState(opts);
-  return stateTranslator(state, (out) => {
-    if (!state.held) {
-      throw new RelayError("api_error", "Bedrock stream ended before message_delta", { shouldRetry: true });
-    }
-    state.finish(undefined, out);
-  });
-}
-
-function responseBlock(b: Rec, opts: FromBedrockOptions): ResponseBlock | undefined {
-  switch (b.type) {
-    case "text":
-      return { type: "text", text: str(b.text) };
-    case "thinking":
-      return { type: "thinking", thinking: str(b.thinking), signature: str(b.signature) };
-    case "redacted_thinking":
-      return { type: "redacted_thinking", data: str(b.data) };
-    case "tool_use":
-      return {
-        type: "tool_use",
-        id: str(b.id) || opts.ids.toolUseId(),
-        name: opts.names.fromUpstream(str(b.name)),
-        input: b.input ?? {},
-      };
-    default:
-      opts.warn(`content: Bedrock block type ${JSON.stringify(b.type)} has no relayx form; dropped`);
-      return undefined;
-  }
-}
-
-/**
- * Translates the parsed body of an InvokeModel call on Claude (an Anthropic message) into relayx's
- * response: requested model name, relayx's id, restored tool names, only the fields relayx declares.
- */
-export function fromInvokeResponse(body: unknown, opts: FromBedrockOptions): MessageResponse {
-  const b = rec(body) ?? {};
-  const content: ResponseBlock[] = [];
-  if (Array.isArray(b.content)) {
-    for (const item of b.content) {
-      const r = rec(item);
-      const converted = r ? responseBlock(r, opts) : undefined;
-      if (converted) content.push(converted);
-    }
-  }
-  const u = rec(b.usage) ?? {};
-  const usage: Usage = {
-    input_tokens: num(u.input_tokens) ?? 0,
-    output_tokens: num(u.output_tokens) ?? 0,
-    cache_creation_input_tokens: num(u.cache_creation_input_tokens) ?? 0,
-    cache_read_input_tokens: num(u.cache_read_input_tokens) ?? 0,
-  };
-  return {
-    id: opts.messageId,
-    type: "message",
-    role: "assistant",
-    model: opts.model,
-    content,
-    stop_reason: stopReason(b.stop_reason, opts.warn) ?? "end_turn",
-    stop_sequence: typeof b.stop_sequence === "string" ? b.stop_sequence : null,
-    usage,
-  };
+  return bedrockStreamTranslator(new InvokeStreamState(opts));
 }

@@ -4,10 +4,11 @@
  *
  * The body is Anthropic's own format with Bedrock's limits:
  * - `anthropic_version: "bedrock-2023-05-31"`; no `model` (it is in the URL) and no `stream` (the operation
- *   decides); `anthropic_beta` only from the allowlist in bedrock_models.ts, unknown flags dropped silently.
+ *   decides); `anthropic_beta` only from the allowlist in bedrock_inference.ts, unknown flags dropped
+ *   silently.
  * - Fields Bedrock's Claude does not take are left out: `metadata`, `service_tier`, `container`,
  *   `mcp_servers` (warned), `context_management` (already dropped by the parser), tool `defer_loading` and
- *   `strict`, and server tools (warned).
+ *   `strict`, and server tools (warned; the shared Bedrock policy in `tool_policy.ts` decides the tools).
  * - `role: "system"` messages become `<system-reminder>` user text in place: whether Bedrock takes
  *   Anthropic's mid-conversation system messages is unverified, this is the form Claude Code itself sends
  *   to models without them, and unlike folding them into `system` it keeps the cache prefix stable.
@@ -18,21 +19,12 @@
  *
  * @module
  */
-import type {
-  CacheControl,
-  ContentBlock,
-  CustomTool,
-  ImageSource,
-  MessagesRequest,
-  TextBlock,
-  ToolChoice,
-  ToolResultContent,
-} from "../../anthropic/types.ts";
-import { RelayError } from "../../errors.ts";
-import { type BedrockModelInfo, bedrockModelInfo, resolveInference } from "./bedrock_models.ts";
-import { isCustomTool, isServerToolBlock } from "../prepare.ts";
-import { warnOnce } from "../_warn.ts";
-import { isRelaySignature } from "../signature.ts";
+import type { CacheControl, Message, MessagesRequest, ToolChoice } from "../../anthropic/types.ts";
+import { bedrockModelInfo } from "./bedrock_models.ts";
+import { isThinkingOn, type ResolvedInference, resolveInference } from "./bedrock_inference.ts";
+import { block, Body, type Json, text } from "./_invoke_blocks.ts";
+import { isBillingHeader, systemMessageText, systemReminder, toolResultsFirst } from "./_request_rules.ts";
+import { planTools, STUB_DESCRIPTION, type ToolPlan } from "./tool_policy.ts";
 
 /** Options for {@linkcode toInvokeBody}. */
 export interface ToInvokeOptions {
@@ -44,213 +36,43 @@ export interface ToInvokeOptions {
   warn(message: string): void;
 }
 
-type Json = Record<string, unknown>;
-
-const MAX_CACHE_POINTS = 4;
-
-function invalid(message: string): RelayError {
-  return new RelayError("invalid_request_error", message, { shouldRetry: false });
-}
-
-class Body {
-  readonly info: BedrockModelInfo;
-  /** Records a dropped or changed field, once per message. */
-  readonly warn: (message: string) => void;
-  /** Blocks carrying cache_control, with their place in Anthropic's prefix order (tools, system, messages). */
-  readonly breakpoints: { block: Json; section: number }[] = [];
-  /** The section blocks are being built for: 0 tools, 1 system, 2 messages. */
-  section = 2;
-
-  constructor(info: BedrockModelInfo, warn: (message: string) => void) {
-    this.info = info;
-    this.warn = warnOnce(warn);
-  }
-
-  /** Copies a block with its cache_control normalised (1h TTL only where the model takes it). */
-  cached(block: Json, cc: CacheControl | null | undefined): Json {
-    if (!cc) return block;
-    const copy = {
-      ...block,
-      cache_control: cc.ttl === "1h" && this.info.supportsCacheTtl ? cc : { type: "ephemeral" },
-    };
-    this.breakpoints.push({ block: copy, section: this.section });
-    return copy;
-  }
-
-  /** Anthropic takes at most 4 breakpoints; the earliest go, as on the Converse path. */
-  trimBreakpoints(): void {
-    const extra = this.breakpoints.length - MAX_CACHE_POINTS;
-    if (extra <= 0) return;
-    this.warn(`cache_control: more than ${MAX_CACHE_POINTS} breakpoints; the earliest ${extra} dropped`);
-    const ordered = this.breakpoints.map((b, i) => ({ ...b, i })).sort((a, b) =>
-      a.section - b.section || a.i - b.i
-    );
-    // These are relayx's own copies of the request's blocks, so removing the key mutates no input.
-    for (const { block } of ordered.slice(0, extra)) delete block.cache_control;
-  }
-}
-
-function checkSource(source: ImageSource | { type: string }, path: string, what: string): void {
-  if (source.type === "url") {
-    throw invalid(`${path}: URL ${what}s are not supported on Bedrock; send the ${what} inline`);
-  }
-  if (source.type === "file") {
-    throw invalid(`${path}: File references (file_id) are not supported on Bedrock; send the ${what} inline`);
-  }
-}
-
-function text(t: TextBlock, body: Body): Json | undefined {
-  // Anthropic rejects empty and whitespace-only text blocks.
-  if (t.text.trim() === "") return undefined;
-  return body.cached({ type: "text", text: t.text }, t.cache_control);
-}
-
-function resultContent(items: readonly ToolResultContent[], path: string, body: Body): Json[] {
-  const out: Json[] = [];
-  items.forEach((item, k) => {
-    const at = `${path}.content.${k}`;
-    switch (item.type) {
-      case "text": {
-        const t = text(item, body);
-        if (t) out.push(t);
-        break;
-      }
-      case "image":
-        checkSource(item.source, at, "image");
-        out.push(body.cached({ type: "image", source: item.source }, item.cache_control));
-        break;
-      case "document": {
-        checkSource(item.source, at, "document");
-        const { cache_control, ...doc } = item;
-        out.push(body.cached({ ...doc }, cache_control));
-        break;
-      }
-      case "search_result": {
-        const { cache_control, ...result } = item;
-        out.push(body.cached({ ...result }, cache_control));
-        break;
-      }
-      case "tool_reference":
-        // Deferred tools are sent in full (defer_loading is stripped), so the reference reads as text.
-        out.push({ type: "text", text: `Tool ${item.tool_name} is now available` });
-        break;
-      default: {
-        const never: never = item;
-        throw invalid(`${at}: Unknown tool_result content ${JSON.stringify(never)}`);
-      }
-    }
-  });
-  return out;
-}
-
-function block(b: ContentBlock, path: string, body: Body): Json | undefined {
-  if (isServerToolBlock(b)) {
-    body.warn(`${b.type}: server tool blocks cannot run on Bedrock; dropped`);
-    return undefined;
-  }
-  switch (b.type) {
-    case "text":
-      return text(b, body);
-    case "image":
-      checkSource(b.source, path, "image");
-      return body.cached({ type: "image", source: b.source }, b.cache_control);
-    case "document": {
-      checkSource(b.source, path, "document");
-      const { cache_control, ...doc } = b;
-      return body.cached({ ...doc }, cache_control);
-    }
-    case "search_result": {
-      const { cache_control, ...result } = b;
-      return body.cached({ ...result }, cache_control);
-    }
-    case "tool_use":
-      return body.cached({ type: "tool_use", id: b.id, name: b.name, input: b.input ?? {} }, b.cache_control);
-    case "tool_result": {
-      const out: Json = { type: "tool_result", tool_use_id: b.tool_use_id };
-      // Blank content is left out (the field is optional) rather than risk a blank-text rejection.
-      if (typeof b.content === "string") {
-        if (b.content.trim() !== "") out.content = b.content;
-      } else if (b.content) {
-        const content = resultContent(b.content, path, body);
-        if (content.length) out.content = content;
-      }
-      if (b.is_error) out.is_error = true;
-      return body.cached(out, b.cache_control);
-    }
-    case "thinking":
-      // Never send a relayx signature (or none) as if Anthropic had signed it.
-      if (b.signature === "" || isRelaySignature(b.signature)) return undefined;
-      return { type: "thinking", thinking: b.thinking, signature: b.signature };
-    case "redacted_thinking":
-      return { type: "redacted_thinking", data: b.data };
-    default: {
-      const never: never = b;
-      throw invalid(`${path}: Unknown block ${JSON.stringify(never)}`);
-    }
-  }
-}
-
-function historyToolNames(req: MessagesRequest): string[] {
-  const names: string[] = [];
-  for (const m of req.messages) {
-    for (const b of m.content) if (b.type === "tool_use" && !names.includes(b.name)) names.push(b.name);
-  }
-  return names;
-}
-
-function tools(
-  req: MessagesRequest,
-  hasToolBlocks: boolean,
-  thinkingOn: boolean,
-  body: Body,
-): { tools?: Json[]; tool_choice?: Json } {
-  const custom: CustomTool[] = [];
-  const server: string[] = [];
-  for (const t of req.tools ?? []) {
-    if (isCustomTool(t)) custom.push(t);
-    else server.push(t.name);
-  }
-  for (const name of server) body.warn(`tools: server tool "${name}" cannot run on Bedrock; dropped`);
-  let choice: ToolChoice | undefined = req.tool_choice;
-  if (choice?.type === "tool") {
-    const name = choice.name;
-    if (!custom.some((t) => t.name === name)) {
-      const why = server.includes(name)
-        ? "is a server tool, which Bedrock cannot run"
-        : "is not defined in tools";
-      throw invalid(`tool_choice.name: Tool "${name}" ${why}`);
-    }
-  }
-  if (thinkingOn && (choice?.type === "any" || choice?.type === "tool")) {
-    body.warn(`tool_choice.${choice.type}: thinking forbids forced tool use; sent as auto`);
-    choice = { type: "auto", disable_parallel_tool_use: choice.disable_parallel_tool_use };
-  }
-  if (custom.length === 0) {
-    if (!hasToolBlocks) return {};
-    // "Requests which include tool_use or tool_result blocks must define tools."
-    body.warn("tools: the history holds tool calls but the request defines none; stub definitions sent");
-    const names = historyToolNames(req);
-    return {
-      tools: (names.length ? names : ["tool"]).map((name) => ({
-        name,
-        description: "A tool used earlier in this conversation",
-        input_schema: { type: "object" },
-      })),
-      tool_choice: { type: choice?.type === "none" ? "none" : "auto" },
-    };
-  }
-  const out = custom.map((t) => {
-    const def: Json = { name: t.name, input_schema: t.input_schema };
-    if (t.description) def.description = t.description;
-    return body.cached(def, t.cache_control);
-  });
-  if (!choice) return { tools: out };
+function invokeToolChoice(choice: ToolChoice | undefined): Json | undefined {
+  if (!choice) return undefined;
   const tc: Json = { type: choice.type };
   if (choice.type === "tool") tc.name = choice.name;
   if (choice.type !== "none" && choice.disable_parallel_tool_use !== undefined) {
     tc.disable_parallel_tool_use = choice.disable_parallel_tool_use;
   }
-  return { tools: out, tool_choice: tc };
+  return tc;
+}
+
+/** Renders the tool policy's decision as the native body's `tools` and `tool_choice`. */
+function tools(plan: ToolPlan, body: Body): { tools?: Json[]; tool_choice?: Json } {
+  let defs: Json[];
+  switch (plan.kind) {
+    case "omit":
+      return {};
+    case "stubs":
+      defs = plan.names.map((name) => ({
+        name,
+        description: STUB_DESCRIPTION,
+        input_schema: { type: "object" },
+      }));
+      break;
+    case "tools":
+      defs = plan.tools.map((t) => {
+        const def: Json = { name: t.name, input_schema: t.input_schema };
+        if (t.description) def.description = t.description;
+        return body.cached(def, t.cache_control);
+      });
+      break;
+    default: {
+      const never: never = plan;
+      throw new TypeError(`Unknown tool plan ${JSON.stringify(never)}`);
+    }
+  }
+  const choice = invokeToolChoice(plan.choice);
+  return choice ? { tools: defs, tool_choice: choice } : { tools: defs };
 }
 
 function withTopLevelCache(messages: Json[], cc: CacheControl, body: Body): void {
@@ -263,6 +85,90 @@ function withTopLevelCache(messages: Json[], cc: CacheControl, body: Body): void
   content[k] = body.cached(b, cc);
 }
 
+function systemPart(req: MessagesRequest, body: Body): Json[] {
+  body.section = 1;
+  const system: Json[] = [];
+  for (const b of req.system ?? []) {
+    const t = isBillingHeader(b) ? undefined : text(b, body);
+    if (t) system.push(t);
+  }
+  return system;
+}
+
+function turnContent(m: Message, n: number, body: Body): Json[] {
+  const content: Json[] = [];
+  if (m.role === "system") {
+    for (const b of m.content) {
+      const t = systemMessageText(b, body.warn);
+      if (t) content.push(body.cached({ type: "text", text: systemReminder(t.text) }, t.cache_control));
+    }
+    return content;
+  }
+  m.content.forEach((b, k) => {
+    if (b.type === "tool_use" || b.type === "tool_result") body.hasToolBlocks = true;
+    const converted = block(b, `messages.${n}.content.${k}`, body);
+    if (converted) content.push(converted);
+  });
+  return content;
+}
+
+function isToolResult(b: Json): boolean {
+  return b.type === "tool_result";
+}
+
+/** The native body has no cache-point blocks: breakpoints ride on the blocks themselves. */
+function noCachePoint(): boolean {
+  return false;
+}
+
+/** Claude rejects a final assistant (prefill) turn that ends in whitespace. */
+function trimPrefill(messages: Json[]): void {
+  const final = messages.at(-1);
+  if (final?.role !== "assistant" || !Array.isArray(final.content)) return;
+  const content = final.content as Json[];
+  const last = content.at(-1);
+  if (last?.type !== "text" || typeof last.text !== "string") return;
+  const trimmed = last.text.trimEnd();
+  if (trimmed === "") content.pop();
+  else content[content.length - 1] = { ...last, text: trimmed };
+  if (content.length === 0) messages.pop();
+}
+
+function conversation(req: MessagesRequest, body: Body): Json[] {
+  body.section = 2;
+  const messages: Json[] = [];
+  req.messages.forEach((m, n) => {
+    const content = turnContent(m, n, body);
+    const role = m.role === "system" ? "user" : m.role;
+    const last = messages.at(-1);
+    // Adjacent user turns (a system message next to a user message) are merged, as the API would.
+    if (last?.role === role && Array.isArray(last.content)) {
+      (last.content as Json[]).push(...content);
+      return;
+    }
+    if (content.length === 0) content.push({ type: "text", text: "(empty)" });
+    messages.push({ role, content });
+  });
+  for (const m of messages) {
+    if (m.role === "user") m.content = toolResultsFirst(m.content as Json[], isToolResult, noCachePoint);
+  }
+  trimPrefill(messages);
+  return messages;
+}
+
+function outputConfig(req: MessagesRequest, r: ResolvedInference, body: Body): Json | undefined {
+  const config: Json = {};
+  if (r.effort) config.effort = r.effort;
+  const format = req.output_config?.format;
+  if (format) {
+    if (body.info.supportsStructuredOutput) config.format = format;
+    else {body.warn(
+        "output_config.format: structured output is not supported by this Claude version; dropped",
+      );}
+  }
+  return Object.keys(config).length ? config : undefined;
+}
+
 /**
  * Builds the InvokeModel body for Claude on Bedrock from an Anthropic request.
  *
@@ -270,7 +176,12 @@ function withTopLevelCache(messages: Json[], cc: CacheControl, body: Body): void
  * names an absent or server tool.
  * @example
  * ```ts
- * const body = toInvokeBody(request, { modelId: "global.anthropic.claude-opus-4-7", warn: console.warn });
+ * const body = toInvokeBody({
+ *   model: "claude-opus-4-7",
+ *   max_tokens: 1024,
+ *   messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }],
+ * }, { modelId: "global.anthropic.claude-opus-4-7", warn: console.warn });
+ * // { anthropic_version: "bedrock-2023-05-31", max_tokens: 1024, messages: [...] }
  * ```
  */
 export function toInvokeBody(
@@ -282,72 +193,18 @@ export function toInvokeBody(
   const r = resolveInference(req, info, {
     api: "invoke",
     maxOutputTokens: opts.maxOutputTokens,
-    warn: (m) => body.warn(m),
+    warn: body.warn,
   });
-  const thinkingOn = r.thinking !== undefined && r.thinking.type !== "disabled";
+  const thinkingOn = isThinkingOn(r.thinking);
 
-  const system: Json[] = [];
-  body.section = 1;
-  for (const b of req.system ?? []) {
-    const t = b.text.startsWith("x-anthropic-billing-header:") ? undefined : text(b, body);
-    if (t) system.push(t);
-  }
-  const messages: Json[] = [];
-  let hasToolBlocks = false;
-  body.section = 2;
-  req.messages.forEach((m, n) => {
-    const content: Json[] = [];
-    if (m.role === "system") {
-      for (const b of m.content) {
-        if (b.type !== "text") body.warn(`messages: a system message held a ${b.type} block; dropped`);
-        else if (b.text.trim() !== "") {
-          const reminder = { type: "text", text: `<system-reminder>\n${b.text}\n</system-reminder>` };
-          content.push(body.cached(reminder, b.cache_control));
-        }
-      }
-    } else {
-      m.content.forEach((b, k) => {
-        if (b.type === "tool_use" || b.type === "tool_result") hasToolBlocks = true;
-        const converted = block(b, `messages.${n}.content.${k}`, body);
-        if (converted) content.push(converted);
-      });
-    }
-    const role = m.role === "system" ? "user" : m.role;
-    const last = messages.at(-1);
-    // Adjacent user turns (a system message next to a user message) are merged, as the API would.
-    if (last?.role === role && Array.isArray(last.content)) {
-      (last.content as Json[]).push(...content);
-      return;
-    }
-    if (content.length === 0) content.push({ type: "text", text: "(empty)" });
-    messages.push({ role, content });
-  });
-  // Claude rejects a user turn whose tool results do not come first; a merged system reminder or a second
-  // user message can put text ahead of them.
-  for (const m of messages) {
-    const content = m.content as Json[];
-    const first = content.findIndex((b) => b.type === "tool_result");
-    if (m.role !== "user" || first <= 0) continue;
-    m.content = [
-      ...content.filter((b) => b.type === "tool_result"),
-      ...content.filter((b) => b.type !== "tool_result"),
-    ];
-  }
-  // Claude rejects a final assistant (prefill) turn that ends in whitespace.
-  const final = messages.at(-1);
-  if (final?.role === "assistant" && Array.isArray(final.content)) {
-    const content = final.content as Json[];
-    const last = content.at(-1);
-    if (last?.type === "text" && typeof last.text === "string") {
-      const trimmed = last.text.trimEnd();
-      if (trimmed === "") content.pop();
-      else content[content.length - 1] = { ...last, text: trimmed };
-      if (content.length === 0) messages.pop();
-    }
-  }
-
+  const system = systemPart(req, body);
+  const messages = conversation(req, body);
   body.section = 0;
-  const toolPart = tools(req, hasToolBlocks, thinkingOn, body);
+  const { hasToolBlocks } = body;
+  const toolPart = tools(
+    planTools(req, { api: "invoke", info, thinkingOn, hasToolBlocks, warn: body.warn }),
+    body,
+  );
   body.section = 2;
   if (req.cache_control) withTopLevelCache(messages, req.cache_control, body);
   body.trimBreakpoints();
@@ -364,16 +221,8 @@ export function toInvokeBody(
   if (toolPart.tools) out.tools = toolPart.tools;
   if (toolPart.tool_choice) out.tool_choice = toolPart.tool_choice;
   if (r.thinking) out.thinking = r.thinking;
-  const outputConfig: Json = {};
-  if (r.effort) outputConfig.effort = r.effort;
-  const format = req.output_config?.format;
-  if (format) {
-    if (info.supportsStructuredOutput) outputConfig.format = format;
-    else {body.warn(
-        "output_config.format: structured output is not supported by this Claude version; dropped",
-      );}
-  }
-  if (Object.keys(outputConfig).length) out.output_config = outputConfig;
+  const output = outputConfig(req, r, body);
+  if (output) out.output_config = output;
   if (req.mcp_servers?.length) body.warn("mcp_servers: not supported on Bedrock; dropped");
   return out;
 }

@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
 import { parseMessagesRequest } from "../../../src/anthropic/parse.ts";
-import {
-  bedrockModelInfo,
-  foundationModelId,
-  resolveInference,
-} from "../../../src/translate/bedrock/bedrock_models.ts";
+import { bedrockModelInfo, foundationModelId } from "../../../src/translate/bedrock/bedrock_models.ts";
+import { resolveInference } from "../../../src/translate/bedrock/bedrock_inference.ts";
 import { warnings } from "./_bedrock_helpers.ts";
 
 const IDS = [
