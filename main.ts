@@ -73,8 +73,18 @@ async function createBackend(config: Config): Promise<Backend> {
 }
 
 /**
- * Builds relayx from environment variables (see the README for the names).
+ * Builds relayx from environment variables (see the README for the names). Only the configured backend's
+ * SDK is loaded.
  *
+ * @example A wrong setting is a ConfigError naming the variable
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(
+ *   createRelay({ LLM_BACKEND: "openai_compatible", OPENAI_BASE_URL: "not a url" }),
+ *   new ConfigError('OPENAI_BASE_URL: not a URL: "not a url"'),
+ * );
+ * ```
  * @throws {ConfigError} naming the variable that is wrong.
  */
 export async function createRelay(env: Record<string, string | undefined>): Promise<Relay> {
