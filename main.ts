@@ -3,13 +3,20 @@
  * Claude Code and every Anthropic SDK client run on other models.
  *
  * Run it with `deno run --allow-net --allow-env jsr:@relayx/server`, then
- * `export ANTHROPIC_BASE_URL=http://127.0.0.1:8082`. Importing this module starts nothing.
+ * `export ANTHROPIC_BASE_URL=http://127.0.0.1:8082`; for `deno serve --parallel`, use
+ * `jsr:@relayx/server/serve`. Importing this module starts nothing: it is the library that builds the
+ * server ({@linkcode createRelay}) or its HTTP app over a backend of your own ({@linkcode createApp}).
  *
- * @example
+ * @example Serve relayx in front of a local Ollama
  * ```ts
  * import { createRelay } from "@relayx/server";
- * const relay = await createRelay({ LLM_BACKEND: "openai_compatible", OPENAI_BASE_URL: "http://localhost:11434/v1" });
- * Deno.serve(relay.fetch);
+ *
+ * const relay = await createRelay({
+ *   LLM_BACKEND: "openai_compatible",
+ *   OPENAI_BASE_URL: "http://localhost:11434/v1",
+ *   OPENAI_MODEL: "qwen3-coder",
+ * });
+ * Deno.serve({ hostname: relay.config.host, port: relay.config.port }, relay.fetch);
  * ```
  *
  * @module
@@ -19,10 +26,22 @@ import type { Backend } from "./src/backends/backend.ts";
 import { type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { createLogger } from "./src/log.ts";
 
-export { createApp } from "./src/app.ts";
-export type { AppDeps } from "./src/app.ts";
-export { type Config, ConfigError, parseConfig } from "./src/config.ts";
-export type { Backend, CallContext, IdSource, ModelInfo } from "./src/backends/backend.ts";
+export { createApp, type RelayApp } from "./src/app.ts";
+export type { AppDeps } from "./src/routes/_context.ts";
+export type { Logger, RequestLog } from "./src/log.ts";
+export {
+  type BedrockConfig,
+  type Config,
+  ConfigError,
+  type OpenAIConfig,
+  parseConfig,
+} from "./src/config.ts";
+export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
+export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "./src/backends/backend.ts";
+export type { ProviderName } from "./src/translate/openai/providers.ts";
+export type { BedrockApi } from "./src/translate/bedrock/bedrock_models.ts";
+// A backend of one's own takes and returns these (the same types as `@relayx/server/translate`).
+export type * from "./src/anthropic/types.ts";
 
 /** A configured relayx: its request handler, backend and configuration. */
 export interface Relay {
@@ -54,8 +73,18 @@ async function createBackend(config: Config): Promise<Backend> {
 }
 
 /**
- * Builds relayx from environment variables (see the README for the names).
+ * Builds relayx from environment variables (see the README for the names). Only the configured backend's
+ * SDK is loaded.
  *
+ * @example A wrong setting is a ConfigError naming the variable
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(
+ *   createRelay({ LLM_BACKEND: "openai_compatible", OPENAI_BASE_URL: "not a url" }),
+ *   new ConfigError('OPENAI_BASE_URL: not a URL: "not a url"'),
+ * );
+ * ```
  * @throws {ConfigError} naming the variable that is wrong.
  */
 export async function createRelay(env: Record<string, string | undefined>): Promise<Relay> {
@@ -64,17 +93,6 @@ export async function createRelay(env: Record<string, string | undefined>): Prom
   const app = createApp({ backend, apiKey: config.apiKey, log: createLogger(config.logFormat) });
   return { fetch: async (request) => await app.fetch(request), backend, config };
 }
-
-let lazy: Promise<Relay> | undefined;
-
-/** For `deno serve --parallel main.ts`: builds relayx from the environment on the first request. */
-const serveExport: Deno.ServeDefaultExport = {
-  fetch(request: Request): Promise<Response> {
-    lazy ??= createRelay(Deno.env.toObject());
-    return lazy.then((relay) => relay.fetch(request));
-  },
-};
-export default serveExport;
 
 async function serve(): Promise<void> {
   let relay: Relay;
@@ -102,28 +120,4 @@ async function serve(): Promise<void> {
   }, relay.fetch);
 }
 
-/**
- * `deno serve` evaluates this module as its main module too (`import.meta.main` is true there), then
- * starts its own server for the default export by calling `Deno.serve`. Watching for that call until the
- * next task tells the two apart, so that `deno serve --parallel main.ts` does not also try to bind
- * relayx's port in every worker.
- */
-function startedByDenoServe(): Promise<boolean> {
-  const deno = Deno as unknown as { serve: unknown };
-  const original = deno.serve;
-  let called = false;
-  const spy = function (this: unknown, ...args: unknown[]): unknown {
-    called = true;
-    return Reflect.apply(original as (...a: unknown[]) => unknown, this, args);
-  };
-  deno.serve = spy;
-  return new Promise((resolve) =>
-    setTimeout(() => {
-      if (deno.serve === spy) deno.serve = original;
-      resolve(called);
-    }, 0)
-  );
-}
-
-// Not awaited: `deno serve` registers its server only once this module has finished evaluating.
-if (import.meta.main) startedByDenoServe().then((declarative) => declarative ? undefined : serve());
+if (import.meta.main) await serve();

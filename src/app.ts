@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, type ErrorHandler, Hono, type MiddlewareHandler } from "hono";
 import { errorEnvelope, RelayError, toRelayError } from "./errors.ts";
 import { requestId } from "./ids.ts";
 import { countTokensRoute } from "./routes/count_tokens.ts";
@@ -41,20 +41,34 @@ function render(err: RelayError, state: RequestState | undefined): Response {
   });
 }
 
-/**
- * Builds relayx's HTTP app over a backend. A pure `fetch(Request) => Response`: tests call
- * `app.request(...)` without a socket.
- *
- * @example
- * ```ts
- * const app = createApp({ backend });
- * Deno.serve(app.fetch);
- * ```
- */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+function finish(state: RequestState): void {
+  const record = state.record;
+  record.total_ms = Math.round((performance.now() - state.start) * 100) / 100;
+  if (state.warnings.length) record.warnings = state.warnings;
+}
 
-  app.use("*", async (c, next) => {
+// A web page must not be able to spend the user's upstream credentials through a local relayx
+// (browsers send Origin; Claude Code and the SDKs do not).
+function checkAccess(c: Context<AppEnv>, apiKey: string | undefined): void {
+  const origin = c.req.header("origin");
+  if (origin && !isLoopbackOrigin(origin)) {
+    throw new RelayError("permission_error", `Requests from web origin ${origin} are not allowed`, {
+      shouldRetry: false,
+    });
+  }
+  if (apiKey && c.req.path !== "/health") {
+    const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
+    const given = c.req.header("x-api-key") ?? bearer ?? "";
+    if (!safeEqual(given, apiKey)) {
+      throw new RelayError("authentication_error", "invalid x-api-key", { shouldRetry: false });
+    }
+  }
+}
+
+// Opens the request's log record, checks access, and writes the log line unless a route or onError
+// took that over.
+function lifecycle(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
     const state: RequestState = {
       record: {
         request_id: requestId(),
@@ -69,42 +83,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       warnings: [],
     };
     c.set("state", state);
-    // A web page must not be able to spend the user's upstream credentials through a local relayx
-    // (browsers send Origin; Claude Code and the SDKs do not).
-    const origin = c.req.header("origin");
-    if (origin && !isLoopbackOrigin(origin)) {
-      throw new RelayError("permission_error", `Requests from web origin ${origin} are not allowed`, {
-        shouldRetry: false,
-      });
-    }
-    if (deps.apiKey && c.req.path !== "/health") {
-      const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
-      const given = c.req.header("x-api-key") ?? bearer ?? "";
-      if (!safeEqual(given, deps.apiKey)) {
-        throw new RelayError("authentication_error", "invalid x-api-key", { shouldRetry: false });
-      }
-    }
+    checkAccess(c, deps.apiKey);
     await next();
     c.res.headers.set("request-id", state.record.request_id);
     if (!state.deferLog) {
       state.record.status = c.res.status;
-      state.record.total_ms = Math.round((performance.now() - state.start) * 100) / 100;
-      if (state.warnings.length) state.record.warnings = state.warnings;
+      finish(state);
       deps.log?.(state.record);
     }
-  });
+  };
+}
 
-  app.post("/v1/messages", (c) => messagesRoute(c, deps));
-  app.post("/v1/messages/count_tokens", (c) => countTokensRoute(c, deps));
-  app.get("/v1/models", (c) => listModelsRoute(c, deps));
-  app.get("/v1/models/:id", (c) => getModelRoute(c, deps));
-  app.get("/health", (c) => c.json({ status: "ok", backend: deps.backend.kind }));
-
-  app.notFound((c) => {
-    throw new RelayError("not_found_error", `Not found: ${c.req.method} ${c.req.path}`);
-  });
-
-  app.onError((err, c) => {
+function errorHandler(deps: AppDeps): ErrorHandler<AppEnv> {
+  return (err, c) => {
     const relay = toRelayError(err);
     const state = c.get("state") as RequestState | undefined;
     if (state) {
@@ -113,14 +104,72 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       r.error_type = relay.type;
       // Unexpected failures log their cause (a message, never a request or header dump).
       r.error = relay.cause instanceof Error ? `${relay.message}: ${relay.cause.message}` : relay.message;
-      r.total_ms = Math.round((performance.now() - state.start) * 100) / 100;
-      if (state.warnings.length) r.warnings = state.warnings;
+      finish(state);
       deps.log?.(r);
       // The middleware resumes after onError; this keeps it from logging the request twice.
       state.deferLog = true;
     }
     return render(relay, state);
-  });
+  };
+}
 
+/**
+ * What {@linkcode createApp} returns: relayx's HTTP app as a pure `fetch(Request) => Response`, with no
+ * socket of its own.
+ */
+export interface RelayApp {
+  /** Answers one request; `Deno.serve(app.fetch)` serves it. */
+  fetch: (request: Request) => Response | Promise<Response>;
+  /**
+   * Answers a request given as a path (resolved against `http://localhost`), a URL or a `Request`, with
+   * optional `RequestInit`: the way tests call the app without a socket.
+   */
+  request: (input: string | URL | Request, init?: RequestInit) => Response | Promise<Response>;
+}
+
+/**
+ * Builds relayx's HTTP app over a backend: routes, access checks, and the one place errors are rendered.
+ * Tests call `app.request(...)` without a socket.
+ *
+ * @example Serve an app whose backend always answers "Hello"
+ * ```ts
+ * import type { Backend, MessageResponse } from "@relayx/server";
+ *
+ * const hello: MessageResponse = {
+ *   id: "msg_1",
+ *   type: "message",
+ *   role: "assistant",
+ *   model: "echo",
+ *   content: [{ type: "text", text: "Hello" }],
+ *   stop_reason: "end_turn",
+ *   stop_sequence: null,
+ *   usage: { input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+ * };
+ * const backend: Backend = {
+ *   kind: "openai_compatible",
+ *   resolveModel: (model) => Promise.resolve(model),
+ *   complete: () => Promise.resolve(hello),
+ *   async *stream() {},
+ *   countTokens: () => Promise.resolve(1),
+ *   listModels: () => Promise.resolve([]),
+ *   describe: () => Promise.resolve("always Hello"),
+ * };
+ * const app = createApp({ backend });
+ * const res = await app.request("/health");
+ * console.log(await res.json()); // { status: "ok", backend: "openai_compatible" }
+ * ```
+ */
+export function createApp(deps: AppDeps): RelayApp {
+  const app = new Hono<AppEnv>();
+  app.use("*", lifecycle(deps));
+  app.post("/v1/messages", (c) => messagesRoute(c, deps));
+  app.post("/v1/messages/count_tokens", (c) => countTokensRoute(c, deps));
+  app.get("/v1/models", (c) => listModelsRoute(c, deps));
+  app.get("/v1/models/:id", (c) => getModelRoute(c, deps));
+  app.get("/health", (c) => c.json({ status: "ok", backend: deps.backend.kind }));
+  app.notFound((c) => {
+    throw new RelayError("not_found_error", `Not found: ${c.req.method} ${c.req.path}`);
+  });
+  app.onError(errorHandler(deps));
   return app;
 }

@@ -8,6 +8,7 @@ import { detectProvider, type ProviderName, PROVIDERS } from "./translate/openai
 
 /** Settings of the OpenAI-compatible backend. */
 export interface OpenAIConfig {
+  /** Tells this backend's settings apart from {@linkcode BedrockConfig}. */
   kind: "openai_compatible";
   /** API key; empty for local servers that need none. Never logged. */
   apiKey: string;
@@ -25,6 +26,7 @@ export interface OpenAIConfig {
 
 /** Settings of the Bedrock backend. */
 export interface BedrockConfig {
+  /** Tells this backend's settings apart from {@linkcode OpenAIConfig}. */
   kind: "bedrock";
   /** Named profile, when one is to be used. */
   profile?: string;
@@ -58,6 +60,7 @@ export interface Config {
 
 /** A configuration error: one line naming the variable. */
 export class ConfigError extends Error {
+  /** Creates the error; `message` starts with the variable's name. */
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";
@@ -78,12 +81,80 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
 }
 
+function isProviderName(name: string): name is ProviderName {
+  return name in PROVIDERS;
+}
+
+function openAIConfig(
+  env: Record<string, string | undefined>,
+  maxOutputTokens: number | undefined,
+): OpenAIConfig {
+  const baseUrl = (env.OPENAI_BASE_URL?.trim() || PROVIDERS.gemini.baseUrl).replace(/\/+$/, "");
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new ConfigError(`OPENAI_BASE_URL: not a URL: "${baseUrl}"`);
+  }
+  const provider = env.OPENAI_PROVIDER?.trim() || detectProvider(baseUrl);
+  if (!isProviderName(provider)) {
+    throw new ConfigError(
+      `OPENAI_PROVIDER: expected one of ${Object.keys(PROVIDERS).join(", ")}, got "${provider}"`,
+    );
+  }
+  const key = env.OPENAI_API_KEY?.trim() ?? "";
+  if (!key && PROVIDERS[provider].needsKey) {
+    throw new ConfigError(`OPENAI_API_KEY: required for ${provider} (${baseUrl})`);
+  }
+  const model = env.OPENAI_MODEL?.trim() || "gemini-2.0-flash";
+  return {
+    kind: "openai_compatible",
+    apiKey: key,
+    baseUrl,
+    model,
+    smallModel: env.OPENAI_SMALL_MODEL?.trim() || model,
+    provider,
+    maxOutputTokens,
+  };
+}
+
+function bedrockConfig(
+  env: Record<string, string | undefined>,
+  maxOutputTokens: number | undefined,
+): BedrockConfig {
+  const api = env.BEDROCK_API?.trim() || "auto";
+  if (api !== "auto" && api !== "converse" && api !== "invoke") {
+    throw new ConfigError(`BEDROCK_API: expected auto, converse or invoke, got "${api}"`);
+  }
+  const explicit = env.AWS_PROFILE?.trim();
+  return {
+    kind: "bedrock",
+    profile: explicit || "saml",
+    profileExplicit: Boolean(explicit),
+    // The JS SDK ignores AWS_DEFAULT_REGION; users set it for the CLI, so relayx reads both.
+    region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || "us-east-1",
+    modelId: env.BEDROCK_MODEL_ID?.trim() || undefined,
+    smallModelId: env.BEDROCK_SMALL_MODEL_ID?.trim() || undefined,
+    api,
+    maxOutputTokens,
+  };
+}
+
 /**
  * Parses the configuration from environment variables.
  *
- * @example
+ * @example Relay to OpenAI, with a key clients must present
  * ```ts
- * const config = parseConfig({ LLM_BACKEND: "openai_compatible", OPENAI_API_KEY: "k" });
+ * import assert from "node:assert/strict";
+ *
+ * const config = parseConfig({
+ *   LLM_BACKEND: "openai_compatible",
+ *   OPENAI_BASE_URL: "https://api.openai.com/v1",
+ *   OPENAI_API_KEY: "sk-example",
+ *   OPENAI_MODEL: "gpt-4.1",
+ *   RELAYX_API_KEY: "secret",
+ * });
+ * assert.equal(config.port, 8082);
+ * assert.equal(config.backend.kind, "openai_compatible");
  * ```
  * @throws {ConfigError} naming the variable that is wrong.
  */
@@ -109,53 +180,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const maxOutputTokens = int(env, "MAX_OUTPUT_TOKENS");
   const kind = env.LLM_BACKEND?.trim() || "bedrock";
   let backend: OpenAIConfig | BedrockConfig;
-  if (kind === "openai_compatible" || kind === "openai") {
-    const baseUrl = (env.OPENAI_BASE_URL?.trim() || PROVIDERS.gemini.baseUrl).replace(/\/+$/, "");
-    try {
-      new URL(baseUrl);
-    } catch {
-      throw new ConfigError(`OPENAI_BASE_URL: not a URL: "${baseUrl}"`);
-    }
-    const providerRaw = env.OPENAI_PROVIDER?.trim() || detectProvider(baseUrl);
-    if (!(providerRaw in PROVIDERS)) {
-      throw new ConfigError(
-        `OPENAI_PROVIDER: expected one of ${Object.keys(PROVIDERS).join(", ")}, got "${providerRaw}"`,
-      );
-    }
-    const provider = providerRaw as ProviderName;
-    const key = env.OPENAI_API_KEY?.trim() ?? "";
-    if (!key && PROVIDERS[provider].needsKey) {
-      throw new ConfigError(`OPENAI_API_KEY: required for ${provider} (${baseUrl})`);
-    }
-    const model = env.OPENAI_MODEL?.trim() || "gemini-2.0-flash";
-    backend = {
-      kind: "openai_compatible",
-      apiKey: key,
-      baseUrl,
-      model,
-      smallModel: env.OPENAI_SMALL_MODEL?.trim() || model,
-      provider,
-      maxOutputTokens,
-    };
-  } else if (kind === "bedrock") {
-    const api = env.BEDROCK_API?.trim() || "auto";
-    if (api !== "auto" && api !== "converse" && api !== "invoke") {
-      throw new ConfigError(`BEDROCK_API: expected auto, converse or invoke, got "${api}"`);
-    }
-    const explicit = env.AWS_PROFILE?.trim();
-    backend = {
-      kind: "bedrock",
-      profile: explicit || "saml",
-      profileExplicit: Boolean(explicit),
-      // The JS SDK ignores AWS_DEFAULT_REGION; users set it for the CLI, so relayx reads both.
-      region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || "us-east-1",
-      modelId: env.BEDROCK_MODEL_ID?.trim() || undefined,
-      smallModelId: env.BEDROCK_SMALL_MODEL_ID?.trim() || undefined,
-      api,
-      maxOutputTokens,
-    };
-  } else {
-    throw new ConfigError(`LLM_BACKEND: expected bedrock or openai_compatible, got "${kind}"`);
-  }
+  if (kind === "openai_compatible" || kind === "openai") backend = openAIConfig(env, maxOutputTokens);
+  else if (kind === "bedrock") backend = bedrockConfig(env, maxOutputTokens);
+  else throw new ConfigError(`LLM_BACKEND: expected bedrock or openai_compatible, got "${kind}"`);
   return { host, port, apiKey, backend, logFormat: logRaw };
 }

@@ -36,7 +36,11 @@ export interface RelayErrorOptions {
  *
  * @example
  * ```ts
- * throw new RelayError("invalid_request_error", "messages: Field required");
+ * import assert from "node:assert/strict";
+ *
+ * const err = new RelayError("rate_limit_error", "Too many requests", { retryAfter: "20" });
+ * assert.equal(err.status, 429);
+ * assert.equal(err.retryAfter, "20");
  * ```
  */
 export class RelayError extends Error {
@@ -49,6 +53,7 @@ export class RelayError extends Error {
   /** Value for the `x-should-retry` response header. */
   readonly shouldRetry?: boolean;
 
+  /** Creates the error; its status is the one `type` implies unless `options.status` says otherwise. */
   constructor(type: ErrorType, message: string, options: RelayErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.name = "RelayError";
@@ -61,8 +66,11 @@ export class RelayError extends Error {
 
 /** The JSON body Anthropic returns for an error. */
 export interface ErrorEnvelope {
+  /** Always `"error"`. */
   type: "error";
+  /** The error type and its one-line message. */
   error: { type: ErrorType; message: string };
+  /** The request's id, or null when it failed before it got one. */
   request_id: string | null;
 }
 

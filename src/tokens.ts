@@ -20,7 +20,8 @@ import type {
   ToolResultContent,
 } from "./anthropic/types.ts";
 
-type Request = Omit<CountTokensRequest, "max_tokens">;
+/** What the counters read: a Messages or count_tokens request (its `max_tokens` plays no part). */
+export type TokenCountRequest = Omit<CountTokensRequest, "max_tokens">;
 
 /** How a measure counts text. */
 interface Measure {
@@ -91,7 +92,7 @@ function blockTokens(block: ContentBlock | ToolResultContent, m: Measure): numbe
   }
 }
 
-function measureRequest(request: Request, m: Measure): number {
+function measureRequest(request: TokenCountRequest, m: Measure): number {
   let n = 0;
   for (const s of request.system ?? []) n += m.text(s.text);
   for (const msg of request.messages) {
@@ -144,10 +145,16 @@ const fast: Measure = {
  *
  * @example
  * ```ts
- * estimateInputTokens({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }] });
+ * import assert from "node:assert/strict";
+ *
+ * const tokens = estimateInputTokens({
+ *   model: "claude-sonnet-4-5",
+ *   messages: [{ role: "user", content: [{ type: "text", text: "Hello, world" }] }],
+ * });
+ * assert.equal(tokens, 7); // 4 per message, and 12 characters at 4.5 per token
  * ```
  */
-export function estimateInputTokens(request: Request): number {
+export function estimateInputTokens(request: TokenCountRequest): number {
   return measureRequest(request, fast);
 }
 
@@ -185,10 +192,16 @@ function memoised(count: CountTokens, text: string): number {
  *
  * @example
  * ```ts
- * await countInputTokens({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: "Hi" }] }] });
+ * import assert from "node:assert/strict";
+ *
+ * const tokens = await countInputTokens({
+ *   model: "claude-sonnet-4-5",
+ *   messages: [{ role: "user", content: [{ type: "text", text: "Hello, world" }] }],
+ * });
+ * assert.equal(tokens, 7); // 4 per message, and "Hello", ",", " world"
  * ```
  */
-export async function countInputTokens(request: Request): Promise<number> {
+export async function countInputTokens(request: TokenCountRequest): Promise<number> {
   tokenizer ??= import("gpt-tokenizer").then((m) => m.countTokens);
   const count = await tokenizer;
   const text = (s: string) => memoised(count, s);

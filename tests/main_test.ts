@@ -99,14 +99,15 @@ Deno.test("main.ts stops at start with one line naming a bad variable", async ()
     },
   }).output();
   assert.equal(out.code, 1);
-  // Deno's own hint about the default export ("did you mean to run deno serve?") is not relayx's line.
-  const err = new TextDecoder().decode(out.stderr).split("\n").filter((l) => l && !l.startsWith("warning:"))
-    .join("\n");
+  const stderr = new TextDecoder().decode(out.stderr);
+  // main.ts has no default export, so Deno does not suggest running it with `deno serve`.
+  assert.doesNotMatch(stderr, /deno serve/, stderr);
+  const err = stderr.split("\n").filter((l) => l && !l.startsWith("warning:")).join("\n");
   assert.equal(err.split("\n").length, 1, err);
   assert.match(err, /^relayx: configuration error: OPENAI_BASE_URL: /);
 });
 
-Deno.test("deno serve --parallel main.ts serves the default export without a second listener", async () => {
+Deno.test("deno serve --parallel serve.ts serves the default export without a second listener", async () => {
   await using mock = await startMockOpenAI();
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
@@ -121,7 +122,7 @@ Deno.test("deno serve --parallel main.ts serves the default export without a sec
       "127.0.0.1",
       "--port",
       String(port),
-      "main.ts",
+      "serve.ts",
     ],
     cwd: root,
     clearEnv: true,

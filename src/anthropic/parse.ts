@@ -8,10 +8,11 @@
  */
 import { z } from "zod";
 import {
-  type ContentBlock,
   type CountTokensRequest,
+  type Message,
   type MessagesRequest,
   SERVER_TOOL_BLOCK_TYPES,
+  type TextBlock,
 } from "./types.ts";
 import { RelayError } from "../errors.ts";
 
@@ -192,30 +193,43 @@ function fail(error: z.ZodError): never {
   throw new RelayError("invalid_request_error", `${where}: ${message}`, { shouldRetry: false });
 }
 
-type Parsed = z.infer<typeof messagesSchema> | z.infer<typeof countSchema>;
+type Common = z.output<z.ZodObject<typeof common>>;
 
-// The schema above mirrors types.ts; this is the one place its output is viewed as those types.
-function normalise(body: Parsed, betaHeader: string | null): CountTokensRequest {
-  const betas = [...(body.betas ?? [])];
-  if (betaHeader) { for (const b of betaHeader.split(",")) if (b.trim()) betas.push(b.trim()); }
-  const request = {
-    ...body,
-    // String content is one text block; normalising here spares every translator the two shapes.
-    messages: body.messages.map((m) => ({
-      role: m.role,
-      content: typeof m.content === "string"
-        ? [{ type: "text", text: m.content }]
-        : m.content as ContentBlock[],
-    })),
-    system: typeof body.system === "string"
-      ? (body.system === "" ? undefined : [{ type: "text", text: body.system }])
-      : body.system,
-    betas: betas.length ? betas : undefined,
-    output_config: body.output_config
-      ? { ...body.output_config, format: body.output_config.format ?? undefined }
-      : undefined,
-  };
-  return request as CountTokensRequest;
+// No cast turns the schema's output into the types of types.ts: the two parse functions below build
+// their requests as typed literals, so a schema that drifts from the types is a compile error there and
+// in `messages()`. A spread is not checked for excess fields: `_NoExtraFields` fails to compile when the
+// schema reads a top-level field that the types do not have.
+type ExtraFields<S, T> = Exclude<keyof S, keyof T>;
+type _NoExtraFields = [
+  ExtraFields<z.output<typeof messagesSchema>, MessagesRequest>,
+  ExtraFields<z.output<typeof countSchema>, CountTokensRequest>,
+] extends [never, never] ? true : never;
+const _noExtraFields: _NoExtraFields = true;
+
+// String content is one text block; normalising here spares every translator the two shapes.
+function messages(body: Common): Message[] {
+  return body.messages.map((m) => ({
+    role: m.role,
+    content: typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content,
+  }));
+}
+
+function system(body: Common): TextBlock[] | undefined {
+  return typeof body.system === "string"
+    ? (body.system === "" ? undefined : [{ type: "text", text: body.system }])
+    : body.system;
+}
+
+function betas(body: Common, betaHeader: string | null): string[] | undefined {
+  const all = [...(body.betas ?? [])];
+  if (betaHeader) { for (const b of betaHeader.split(",")) if (b.trim()) all.push(b.trim()); }
+  return all.length ? all : undefined;
+}
+
+function outputConfig(body: Common): MessagesRequest["output_config"] {
+  return body.output_config
+    ? { ...body.output_config, format: body.output_config.format ?? undefined }
+    : undefined;
 }
 
 /**
@@ -226,7 +240,14 @@ function normalise(body: Parsed, betaHeader: string | null): CountTokensRequest 
 export function parseMessagesRequest(body: unknown, betaHeader: string | null = null): MessagesRequest {
   const r = messagesSchema.safeParse(body);
   if (!r.success) fail(r.error);
-  return normalise(r.data, betaHeader) as MessagesRequest;
+  const b = r.data;
+  return {
+    ...b,
+    messages: messages(b),
+    system: system(b),
+    betas: betas(b, betaHeader),
+    output_config: outputConfig(b),
+  };
 }
 
 /**
@@ -237,5 +258,12 @@ export function parseMessagesRequest(body: unknown, betaHeader: string | null = 
 export function parseCountTokensRequest(body: unknown, betaHeader: string | null = null): CountTokensRequest {
   const r = countSchema.safeParse(body);
   if (!r.success) fail(r.error);
-  return normalise(r.data, betaHeader);
+  const b = r.data;
+  return {
+    ...b,
+    messages: messages(b),
+    system: system(b),
+    betas: betas(b, betaHeader),
+    output_config: outputConfig(b),
+  };
 }

@@ -6,13 +6,14 @@
 import type { Context } from "hono";
 import { parseMessagesRequest } from "../anthropic/parse.ts";
 import { sseStream } from "../anthropic/sse.ts";
-import type { StreamEvent } from "../anthropic/types.ts";
+import type { MessageResponse, StreamEvent } from "../anthropic/types.ts";
 import type { CallContext } from "../backends/backend.ts";
 import { RelayError } from "../errors.ts";
 import { randomIds } from "../ids.ts";
+import type { RequestLog } from "../log.ts";
 import { prepareRequest } from "../translate/prepare.ts";
 import { readJson } from "./_body.ts";
-import { type AppDeps, type AppEnv, warningsHeader } from "./_context.ts";
+import { type AppDeps, type AppEnv, type RequestState, warningsHeader } from "./_context.ts";
 
 /** Handles `POST /v1/messages`. */
 export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
@@ -41,19 +42,11 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
 
   if (!request.stream) {
     try {
-      const message = await deps.backend.complete(request, ctx);
-      record.input_tokens = message.usage.input_tokens;
-      record.output_tokens = message.usage.output_tokens;
-      record.cache_read_input_tokens = message.usage.cache_read_input_tokens;
-      record.cache_creation_input_tokens = message.usage.cache_creation_input_tokens;
-      headers.set("content-type", "application/json");
-      if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings));
-      return new Response(JSON.stringify(message), { status: 200, headers });
+      return jsonAnswer(await deps.backend.complete(request, ctx), state, headers);
     } finally {
       c.req.raw.signal.removeEventListener("abort", onClientGone);
     }
   }
-
   const iterator = deps.backend.stream(request, ctx)[Symbol.asyncIterator]();
   let first: IteratorResult<StreamEvent[]>;
   try {
@@ -69,29 +62,60 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
     c.req.raw.signal.removeEventListener("abort", onClientGone);
     throw new RelayError("api_error", "Upstream returned an empty stream");
   }
+  return sseAnswer(c, deps, iterator, first.value, abort, onClientGone, headers);
+}
+
+function jsonAnswer(message: MessageResponse, state: RequestState, headers: Headers): Response {
+  const record = state.record;
+  record.input_tokens = message.usage.input_tokens;
+  record.output_tokens = message.usage.output_tokens;
+  record.cache_read_input_tokens = message.usage.cache_read_input_tokens;
+  record.cache_creation_input_tokens = message.usage.cache_creation_input_tokens;
+  headers.set("content-type", "application/json");
+  if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings));
+  return new Response(JSON.stringify(message), { status: 200, headers });
+}
+
+// message_start carries the usage known at the start; a message_delta's figures overwrite it.
+function recordUsage(record: RequestLog, event: StreamEvent): void {
+  if (event.type === "message_start") {
+    const u = event.message.usage;
+    record.input_tokens = u.input_tokens;
+    record.cache_read_input_tokens = u.cache_read_input_tokens;
+    record.cache_creation_input_tokens = u.cache_creation_input_tokens;
+  } else if (event.type === "message_delta") {
+    const u = event.usage;
+    record.output_tokens = u.output_tokens;
+    if (u.input_tokens !== undefined) record.input_tokens = u.input_tokens;
+    if (u.cache_read_input_tokens !== undefined) {
+      record.cache_read_input_tokens = u.cache_read_input_tokens;
+    }
+    if (u.cache_creation_input_tokens !== undefined) {
+      record.cache_creation_input_tokens = u.cache_creation_input_tokens;
+    }
+  }
+}
+
+// The stream's answer once the upstream has sent its first batch: the route logs when the stream ends.
+function sseAnswer(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  iterator: AsyncIterator<StreamEvent[]>,
+  first: StreamEvent[],
+  abort: AbortController,
+  onClientGone: () => void,
+  headers: Headers,
+): Response {
+  const state = c.get("state");
+  const record = state.record;
   state.deferLog = true;
   const log = deps.log;
   const body = sseStream(iterator, {
-    first: first.value,
+    first,
     pingMs: deps.pingMs,
     observe(event) {
       if (record.ttfb_ms === undefined) record.ttfb_ms = round(performance.now() - state.start);
-      if (event.type === "message_start") {
-        const u = event.message.usage;
-        record.input_tokens = u.input_tokens;
-        record.cache_read_input_tokens = u.cache_read_input_tokens;
-        record.cache_creation_input_tokens = u.cache_creation_input_tokens;
-      } else if (event.type === "message_delta") {
-        const u = event.usage;
-        record.output_tokens = u.output_tokens;
-        if (u.input_tokens !== undefined) record.input_tokens = u.input_tokens;
-        if (u.cache_read_input_tokens !== undefined) {
-          record.cache_read_input_tokens = u.cache_read_input_tokens;
-        }
-        if (u.cache_creation_input_tokens !== undefined) {
-          record.cache_creation_input_tokens = u.cache_creation_input_tokens;
-        }
-      }
+      recordUsage(record, event);
     },
     onEnd(error) {
       c.req.raw.signal.removeEventListener("abort", onClientGone);

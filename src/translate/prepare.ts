@@ -74,9 +74,24 @@ function rewriteBlocks(blocks: ContentBlock[]): ContentBlock[] {
  * - `tool_reference` blocks become text.
  * - `mcp_servers` are dropped with a warning.
  *
- * @example
+ * @example A server tool is dropped, with a warning
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { MessagesRequest } from "@relayx/server/translate";
+ *
+ * const request: MessagesRequest = {
+ *   model: "claude-sonnet-4-5",
+ *   max_tokens: 1024,
+ *   messages: [{ role: "user", content: [{ type: "text", text: "What is new in Deno?" }] }],
+ *   tools: [
+ *     { name: "read_file", input_schema: { type: "object", properties: { path: { type: "string" } } } },
+ *     { type: "web_search_20250305", name: "web_search" },
+ *   ],
+ * };
+ * const warnings: string[] = [];
  * const prepared = prepareRequest(request, (w) => warnings.push(w));
+ * assert.deepEqual(prepared.tools?.map((t) => t.name), ["read_file"]);
+ * assert.equal(warnings.length, 1);
  * ```
  */
 export function prepareRequest<T extends Omit<MessagesRequest, "max_tokens">>(
