@@ -10,13 +10,19 @@ import type { OpenAIConfig } from "../../config.ts";
 
 /** An upstream answered with a non-2xx status; carries the raw body the SDK would discard. */
 export class UpstreamHttpError extends Error {
-  /**
-   * @param status The HTTP status.
-   * @param body The response body as text (empty when it could not be read).
-   * @param headers The response headers (for retry-after).
-   */
-  constructor(readonly status: number, readonly body: string, readonly headers: Headers) {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The response body as text (empty when it could not be read). */
+  readonly body: string;
+  /** The response headers (for retry-after). */
+  readonly headers: Headers;
+
+  /** Records an upstream's non-2xx answer. */
+  constructor(status: number, body: string, headers: Headers) {
     super(`Upstream HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
   }
 }
 
