@@ -101,7 +101,11 @@ export async function profileDefined(
  *
  * @example
  * ```ts
- * const plan = await planAuth(config.backend as BedrockConfig, Deno.env.toObject());
+ * const plan = await planAuth(
+ *   { kind: "bedrock", profile: "saml", profileExplicit: false, region: "us-east-1", api: "auto" },
+ *   Deno.env.toObject(),
+ * );
+ * console.log(plan.summary); // e.g. "profile \"saml\" (found in ~/.aws)"
  * ```
  */
 export async function planAuth(

@@ -18,11 +18,10 @@
  *
  * @module
  */
+export type * from "../../anthropic/types.ts";
 export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "../backend.ts";
 export type { BedrockConfig } from "../../config.ts";
-export {
-  type BedrockBackendOptions,
-  createBedrockBackend,
-  type StaticCredentials,
-} from "./bedrock_backend.ts";
-export type { InferenceProfile } from "./model_resolver.ts";
+export type { BedrockApi } from "../../translate/bedrock/bedrock_models.ts";
+export { type BedrockBackendOptions, createBedrockBackend } from "./bedrock_backend.ts";
+export type { StaticCredentials } from "./client.ts";
+export type { InferenceProfile } from "./profiles.ts";

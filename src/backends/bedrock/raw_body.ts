@@ -21,9 +21,18 @@ interface RawResponse {
  *
  * @example
  * ```ts
+ * import { BedrockRuntimeClient, ConverseStreamCommand } from "@aws-sdk/client-bedrock-runtime";
+ * import { converseEvents } from "../../translate/bedrock/bedrock_eventstream.ts";
+ *
+ * const client = new BedrockRuntimeClient({ region: "us-east-1" });
+ * const command = new ConverseStreamCommand({
+ *   modelId: "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+ *   messages: [{ role: "user", content: [{ text: "Hello" }] }],
+ * });
  * const body = takeRawBody(command);
  * await client.send(command);
- * for await (const m of eventStreamMessages(body()!)) use(m);
+ * const raw = body();
+ * if (raw) for await (const event of converseEvents(raw)) console.log(event);
  * ```
  */
 export function takeRawBody(

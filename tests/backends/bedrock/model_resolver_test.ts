@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
+import { createModelResolver } from "../../../src/backends/bedrock/model_resolver.ts";
 import {
-  createModelResolver,
   foundationIdFor,
   geographiesOf,
   type InferenceProfile,
   matchProfile,
   namingRuleId,
   newestProfile,
-} from "../../../src/backends/bedrock/model_resolver.ts";
+} from "../../../src/backends/bedrock/profiles.ts";
 import { parseClaudeName } from "../../../src/anthropic/claude_names.ts";
 
 const sys = (id: string, status = "ACTIVE"): InferenceProfile => ({

@@ -1,0 +1,79 @@
+/**
+ * What every call of one Bedrock backend shares (its configuration, SDK client and credential plan), and
+ * the per-call translation options that complete, stream and count_tokens build alike.
+ *
+ * @module
+ */
+import type { BedrockRuntimeClient, ConverseCommandInput } from "@aws-sdk/client-bedrock-runtime";
+import type { MessagesRequest } from "../../anthropic/types.ts";
+import type { BedrockConfig } from "../../config.ts";
+import { estimateInputTokens } from "../../tokens.ts";
+import { type BedrockApi, bedrockModelInfo } from "../../translate/bedrock/bedrock_models.ts";
+import type { BedrockStreamOptions } from "../../translate/bedrock/converse_stream.ts";
+import type { FromBedrockOptions } from "../../translate/bedrock/from_converse.ts";
+import { requestToolNames, toConverseRequest } from "../../translate/bedrock/to_converse.ts";
+import { toInvokeBody } from "../../translate/bedrock/to_invoke.ts";
+import { toolNameMap } from "../../translate/tool_names.ts";
+import type { CallContext } from "../backend.ts";
+import type { AuthPlan } from "./auth.ts";
+
+/** What the calls of one Bedrock backend share. */
+export interface BedrockCall {
+  /** The backend's settings. */
+  config: BedrockConfig;
+  /** The runtime client every call is sent with. */
+  client: BedrockRuntimeClient;
+  /** The credentials chosen at start-up (its profile goes into login hints). */
+  plan: AuthPlan;
+}
+
+const encoder = new TextEncoder();
+
+/** Invoke (Anthropic's own body) or Converse for a model: BEDROCK_API, where `auto` is invoke for Claude. */
+export function pickApi(config: BedrockConfig, model: string): BedrockApi {
+  if (config.api !== "auto") return config.api;
+  return bedrockModelInfo(model).family === "claude" ? "invoke" : "converse";
+}
+
+/** Options for translating a Bedrock response back (takes the message id from `ctx.ids`). */
+export function fromOptions(request: MessagesRequest, ctx: CallContext): FromBedrockOptions {
+  return {
+    model: request.model,
+    messageId: ctx.ids.messageId(),
+    ids: ctx.ids,
+    names: toolNameMap(requestToolNames(request)),
+    warn: ctx.warn,
+  };
+}
+
+/** Options for translating a Bedrock stream: those of {@linkcode fromOptions}, the estimate and window. */
+export function streamOptions(request: MessagesRequest, ctx: CallContext): BedrockStreamOptions {
+  return {
+    ...fromOptions(request, ctx),
+    inputEstimate: estimateInputTokens(request),
+    contextWindow: bedrockModelInfo(ctx.model).contextWindow,
+  };
+}
+
+/** The InvokeModel body: Anthropic's request as Bedrock takes it, as bytes. */
+export function invokeBody(request: MessagesRequest, ctx: CallContext, config: BedrockConfig): Uint8Array {
+  const body = toInvokeBody(request, {
+    modelId: ctx.model,
+    maxOutputTokens: config.maxOutputTokens,
+    warn: ctx.warn,
+  });
+  return encoder.encode(JSON.stringify(body));
+}
+
+/** The Converse request for a model. */
+export function converseInput(
+  request: MessagesRequest,
+  ctx: CallContext,
+  config: BedrockConfig,
+): ConverseCommandInput {
+  return toConverseRequest(request, {
+    modelId: ctx.model,
+    maxOutputTokens: config.maxOutputTokens,
+    warn: ctx.warn,
+  });
+}

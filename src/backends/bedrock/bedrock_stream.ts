@@ -1,0 +1,145 @@
+/**
+ * The Bedrock backend's two streaming calls, InvokeModelWithResponseStream (Anthropic's own body, for
+ * Claude) and ConverseStream: the SDK builds, signs and sends them; the successful event-stream body is
+ * taken raw (`raw_body.ts`) and decoded in batches by `translate/bedrock/bedrock_eventstream.ts`. The
+ * SDK's own iterator is only the fallback for when the raw body was not taken.
+ *
+ * @module
+ */
+import {
+  type ConverseCommandInput,
+  ConverseStreamCommand,
+  InvokeModelWithResponseStreamCommand,
+} from "@aws-sdk/client-bedrock-runtime";
+import type { MessagesRequest, StreamEvent } from "../../anthropic/types.ts";
+import { RelayError } from "../../errors.ts";
+import { rec } from "../../translate/_json.ts";
+import { type BedrockErrorOptions, streamExceptionToError } from "../../translate/bedrock/bedrock_errors.ts";
+import { converseEventBatches, invokeEventBatches } from "../../translate/bedrock/bedrock_eventstream.ts";
+import { converseStreamTranslator } from "../../translate/bedrock/converse_stream.ts";
+import { invokeStreamTranslator } from "../../translate/bedrock/invoke_stream.ts";
+import { translateBatches } from "../../translate/stream_translator.ts";
+import type { CallContext } from "../backend.ts";
+import type { StreamCall } from "../upstream_stream.ts";
+import { type BedrockCall, converseInput, invokeBody, pickApi, streamOptions } from "./_call.ts";
+import { mapError } from "./map_error.ts";
+import { takeRawBody } from "./raw_body.ts";
+
+const decoder = new TextDecoder();
+
+/** Events of the SDK's own stream iterator (the fallback when the raw body was not taken), one per batch. */
+async function* singles<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
+}
+
+/** InvokeModelWithResponseStream events -> the parsed Anthropic event in each chunk. */
+async function* invokeChunks(
+  events: AsyncIterable<unknown>,
+  errors: BedrockErrorOptions,
+): AsyncGenerator<unknown> {
+  for await (const event of events) {
+    const e = rec(event);
+    if (!e) continue;
+    const bytes = rec(e.chunk)?.bytes;
+    if (bytes instanceof Uint8Array) {
+      yield JSON.parse(decoder.decode(bytes));
+      continue;
+    }
+    for (const [key, value] of Object.entries(e)) {
+      if (key.endsWith("Exception") && value !== undefined) throw streamExceptionToError(key, value, errors);
+    }
+  }
+}
+
+async function openInvokeStream(
+  call: BedrockCall,
+  body: Uint8Array,
+  request: MessagesRequest,
+  ctx: CallContext,
+  signal: AbortSignal,
+): Promise<AsyncIterable<StreamEvent[]>> {
+  const command = new InvokeModelWithResponseStreamCommand({
+    modelId: ctx.model,
+    body,
+    contentType: "application/json",
+    accept: "application/json",
+  });
+  const raw = takeRawBody(command);
+  const res = await call.client.send(command, { abortSignal: signal });
+  const stream = raw();
+  const options = streamOptions(request, ctx);
+  const errors = { estimate: options.inputEstimate, window: options.contextWindow ?? 0 };
+  const chunks = stream
+    ? invokeEventBatches(stream, errors)
+    : res.body
+    ? singles(invokeChunks(res.body, errors))
+    : undefined;
+  if (!chunks) throw new RelayError("api_error", "Bedrock returned no stream");
+  return translateBatches(chunks, invokeStreamTranslator(options));
+}
+
+async function openConverseStream(
+  call: BedrockCall,
+  input: ConverseCommandInput,
+  request: MessagesRequest,
+  ctx: CallContext,
+  signal: AbortSignal,
+): Promise<AsyncIterable<StreamEvent[]>> {
+  const command = new ConverseStreamCommand(input);
+  const raw = takeRawBody(command);
+  const res = await call.client.send(command, { abortSignal: signal });
+  const body = raw();
+  const stream = body ? converseEventBatches(body) : res.stream ? singles(res.stream) : undefined;
+  if (!stream) throw new RelayError("api_error", "Bedrock returned no stream");
+  return translateBatches(stream, converseStreamTranslator(streamOptions(request, ctx)));
+}
+
+/**
+ * The streaming call of a Bedrock backend, for `upstreamStream()`: the InvokeModel body (bytes) for the
+ * invoke API, the Converse request otherwise.
+ *
+ * @example
+ * ```ts
+ * import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+ * import type { MessagesRequest } from "../../anthropic/types.ts";
+ * import { upstreamStream } from "../upstream_stream.ts";
+ *
+ * const stream = bedrockStream({
+ *   config: { kind: "bedrock", profileExplicit: false, region: "us-east-1", api: "auto" },
+ *   client: new BedrockRuntimeClient({ region: "us-east-1" }),
+ *   plan: { bearer: false, summary: "default AWS credential chain" },
+ * });
+ * const request: MessagesRequest = {
+ *   model: "claude-sonnet-4-5",
+ *   max_tokens: 256,
+ *   messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }],
+ * };
+ * const ctx = {
+ *   model: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+ *   signal: AbortSignal.timeout(60_000),
+ *   requestId: "req_1",
+ *   warn: console.warn,
+ *   ids: { messageId: () => "msg_1", toolUseId: () => `toolu_${crypto.randomUUID()}` },
+ * };
+ * for await (const batch of upstreamStream(stream, request, ctx)) console.log(batch);
+ * ```
+ */
+export function bedrockStream(call: BedrockCall): StreamCall<Uint8Array | ConverseCommandInput> {
+  return {
+    prepare(request, ctx) {
+      const api = pickApi(call.config, ctx.model);
+      // Translation errors (400s) are thrown before any upstream call.
+      return api === "invoke"
+        ? invokeBody(request, ctx, call.config)
+        : converseInput(request, ctx, call.config);
+    },
+    open(input, request, ctx, signal) {
+      return input instanceof Uint8Array
+        ? openInvokeStream(call, input, request, ctx, signal)
+        : openConverseStream(call, input, request, ctx, signal);
+    },
+    mapError(err, request, ctx) {
+      return mapError(err, request, ctx.model, call.plan.profile);
+    },
+  };
+}

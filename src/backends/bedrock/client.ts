@@ -1,0 +1,69 @@
+/**
+ * The AWS SDK client configuration the Bedrock backend shares between its runtime client and the
+ * control-plane client that lists profiles: Deno's fetch as the HTTP handler, a user agent built from
+ * Deno itself, no SDK retries, and the SDK's credential chain for the profile the auth plan chose.
+ *
+ * @module
+ */
+import type { BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { FetchHttpHandler } from "@smithy/fetch-http-handler";
+import type { AuthPlan } from "./auth.ts";
+
+/** Static credentials, for tests and embedders that hold their own. */
+export interface StaticCredentials {
+  /** The access key id (`AKIA...` or `ASIA...`). */
+  accessKeyId: string;
+  /** The secret access key. Never logged. */
+  secretAccessKey: string;
+  /** The session token of temporary credentials. */
+  sessionToken?: string;
+}
+
+// The SDK's own user-agent provider calls os.release(), which under Deno needs --allow-sys=osRelease;
+// this one reports the same kind of facts from Deno itself, so `--allow-net --allow-env` is enough.
+function userAgent(): Promise<[string, string?][]> {
+  return Promise.resolve([
+    ["aws-sdk-js", "3"],
+    ["ua", "2.1"],
+    [`os/${Deno.build.os}`],
+    ["lang/js"],
+    ["md/deno", Deno.version.deno],
+    ["api/bedrock-runtime", "3"],
+    ["app/relayx"],
+  ]);
+}
+
+/**
+ * The configuration both Bedrock clients start from (region, handler, user agent, retries, credentials).
+ *
+ * @example
+ * ```ts
+ * import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+ *
+ * const config = sharedClientConfig("us-east-1", { bearer: false, summary: "default AWS credential chain" });
+ * const client = new BedrockRuntimeClient(config);
+ * ```
+ */
+export function sharedClientConfig(
+  region: string,
+  plan: AuthPlan,
+  credentials?: StaticCredentials,
+): BedrockRuntimeClientConfig {
+  const shared: BedrockRuntimeClientConfig = {
+    region,
+    defaultUserAgentProvider: userAgent,
+    // Deno's fetch instead of the SDK's NodeHttp2Handler, which opens and closes an HTTP/2 session (a new
+    // TCP + TLS connection) for every request of this client; fetch pools connections, negotiates HTTP/2
+    // with Bedrock's https endpoints, and hands over a web ReadableStream for the raw event-stream path.
+    requestHandler: new FetchHttpHandler(),
+    // Claude Code retries by itself, honouring retry-after; SDK retries underneath would multiply waits.
+    maxAttempts: 1,
+  };
+  if (plan.profile) shared.profile = plan.profile;
+  // The SDK's chain, built here only so that its nested clients (SSO, SSO-OIDC, STS) get the same
+  // user agent and so need no --allow-sys either.
+  shared.credentials = credentials ??
+    defaultProvider({ profile: plan.profile, clientConfig: { defaultUserAgentProvider: userAgent } });
+  return shared;
+}

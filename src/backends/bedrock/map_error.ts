@@ -1,0 +1,77 @@
+/**
+ * Bedrock failures -> the {@linkcode RelayError} the client gets: the SDK's typed exceptions through
+ * `translate/bedrock/bedrock_errors.ts`, plus what only the backend sees (the response's retry-after
+ * header, an aborted request, the credential profile for the login hint).
+ *
+ * @module
+ */
+import type { MessagesRequest } from "../../anthropic/types.ts";
+import { RelayError } from "../../errors.ts";
+import { estimateInputTokens } from "../../tokens.ts";
+import { rec } from "../../translate/_json.ts";
+import { fromBedrockError } from "../../translate/bedrock/bedrock_errors.ts";
+import { bedrockModelInfo } from "../../translate/bedrock/bedrock_models.ts";
+
+function retryAfterOf(err: unknown): string | undefined {
+  const headers = rec(rec(rec(err)?.$response)?.headers);
+  if (!headers) return undefined;
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === "retry-after" && typeof v === "string") return v;
+  }
+  return undefined;
+}
+
+function isAbort(err: unknown): boolean {
+  const name = rec(err)?.name;
+  return name === "AbortError" || name === "RequestAbortedError";
+}
+
+/**
+ * Maps a failed Bedrock call. A {@linkcode RelayError} passes through; an abort becomes a 499; the
+ * input-token estimate (for context-overflow messages) is computed only here, on failure.
+ *
+ * @example
+ * ```ts
+ * const request = { model: "claude-sonnet-4-5", messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "Hi" }] }] };
+ * const err = Object.assign(new Error("Too many requests"), { name: "ThrottlingException" });
+ * mapError(err, request, "us.anthropic.claude-sonnet-4-5-20250929-v1:0", undefined).status; // 429
+ * ```
+ */
+export function mapError(
+  err: unknown,
+  request: Omit<MessagesRequest, "max_tokens">,
+  model: string,
+  profile: string | undefined,
+): RelayError {
+  if (err instanceof RelayError) return err;
+  if (isAbort(err)) return new RelayError("api_error", "Request aborted", { status: 499, cause: err });
+  const relay = fromBedrockError(err, {
+    estimate: estimateInputTokens(request),
+    window: bedrockModelInfo(model).contextWindow,
+    profile,
+  });
+  const retryAfter = retryAfterOf(err);
+  if (!retryAfter) return relay;
+  return new RelayError(relay.type, relay.message, {
+    status: relay.status,
+    retryAfter,
+    shouldRetry: relay.shouldRetry,
+    cause: err,
+  });
+}
+
+/**
+ * An error as one short line (`Name: first line of the message`, at most 240 characters), for warnings
+ * and the start-up banner.
+ *
+ * @example
+ * ```ts
+ * shortError(new TypeError("fetch failed\nat ...")); // "TypeError: fetch failed"
+ * ```
+ */
+export function shortError(err: unknown): string {
+  const e = rec(err);
+  const name = typeof e?.name === "string" ? e.name : "Error";
+  const message = typeof e?.message === "string" ? e.message.split("\n")[0] ?? "" : String(err);
+  return `${name}: ${message}`.slice(0, 240);
+}
