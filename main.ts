@@ -33,6 +33,7 @@ export {
   type BedrockConfig,
   type Config,
   ConfigError,
+  type Limits,
   type OpenAIConfig,
   parseConfig,
 } from "./src/config.ts";

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { ConfigError } from "./config_error.ts";
+import { type Limits, parseLimits } from "./limits.ts";
 import type { BedrockApi } from "./translate/bedrock/bedrock_models.ts";
 import { detectProvider, type ProviderName, PROVIDERS } from "./translate/openai/providers.ts";
 
@@ -44,6 +46,9 @@ export interface BedrockConfig {
   maxOutputTokens?: number;
 }
 
+export { ConfigError };
+export type { Limits };
+
 /** The whole configuration. */
 export interface Config {
   /** Interface to listen on. */
@@ -56,15 +61,8 @@ export interface Config {
   backend: OpenAIConfig | BedrockConfig;
   /** Log format. */
   logFormat: "json" | "text" | "off";
-}
-
-/** A configuration error: one line naming the variable. */
-export class ConfigError extends Error {
-  /** Creates the error; `message` starts with the variable's name. */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
+  /** Timeouts and limits, inbound and upstream. */
+  limits: Limits;
 }
 
 function int(env: Record<string, string | undefined>, name: string, fallback?: number): number | undefined {
@@ -183,5 +181,5 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (kind === "openai_compatible" || kind === "openai") backend = openAIConfig(env, maxOutputTokens);
   else if (kind === "bedrock") backend = bedrockConfig(env, maxOutputTokens);
   else throw new ConfigError(`LLM_BACKEND: expected bedrock or openai_compatible, got "${kind}"`);
-  return { host, port, apiKey, backend, logFormat: logRaw };
+  return { host, port, apiKey, backend, logFormat: logRaw, limits: parseLimits(env) };
 }

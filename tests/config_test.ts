@@ -49,6 +49,27 @@ Deno.test("parseConfig()", async (t) => {
     assert.equal(c.kind === "openai_compatible" && c.baseUrl, "http://localhost:11434/v1");
   });
 
+  await t.step("limits: defaults, seconds with decimals, lists in lower case", () => {
+    const d = parseConfig({}).limits;
+    assert.equal(d.upstreamHeadersMs, 600_000);
+    assert.equal(d.guard, "auto");
+    assert.deepEqual(d.allowedHosts, []);
+    const c = parseConfig({
+      RELAYX_UPSTREAM_IDLE_TIMEOUT: "0.25",
+      RELAYX_MAX_CONNECTIONS: "8",
+      RELAYX_ALLOWED_HOSTS: " Relay.LAN ,,box ",
+      RELAYX_GUARD: "ON",
+    }).limits;
+    assert.equal(c.upstreamIdleMs, 250);
+    assert.equal(c.maxConnections, 8);
+    assert.deepEqual(c.allowedHosts, ["relay.lan", "box"]);
+    assert.equal(c.guard, "on");
+    rejects({ RELAYX_UPSTREAM_IDLE_TIMEOUT: "0" }, "RELAYX_UPSTREAM_IDLE_TIMEOUT");
+    rejects({ RELAYX_BODY_TIMEOUT: "soon" }, "RELAYX_BODY_TIMEOUT");
+    rejects({ RELAYX_MAX_CONNECTIONS: "1.5" }, "RELAYX_MAX_CONNECTIONS");
+    rejects({ RELAYX_GUARD: "maybe" }, "RELAYX_GUARD");
+  });
+
   await t.step("errors name the variable", () => {
     rejects({ LLM_BACKEND: "azure" }, "LLM_BACKEND");
     rejects({ SERVER_PORT: "http" }, "SERVER_PORT");
