@@ -48,6 +48,26 @@ export interface Limits {
    * connection cap, header size). On by default when listening beyond loopback (`RELAYX_GUARD=on|off`).
    */
   guard: "on" | "off" | "auto";
+  /**
+   * `count_tokens`: characters of text the BPE tokenizer counts at most; a larger request gets relayx's
+   * estimate (`RELAYX_TOKENIZER_MAX_CHARS`, default 2,000,000, about 450,000 tokens of English).
+   */
+  tokenizerMaxChars: number;
+  /**
+   * `count_tokens`: how long a count may wait and run before it is answered with the estimate
+   * (`RELAYX_TOKENIZER_TIMEOUT`, default 5 s).
+   */
+  tokenizerTimeoutMs: number;
+  /**
+   * `count_tokens`: counts waiting or running in the tokenizer at once; past it, `529 overloaded_error`
+   * with `retry-after` (`RELAYX_TOKENIZER_QUEUE`, default 16).
+   */
+  tokenizerQueue: number;
+  /**
+   * `count_tokens`: the tokenizer worker (about 60 MB) stops after this long without a count
+   * (`RELAYX_TOKENIZER_IDLE_TIMEOUT`, default 60 s).
+   */
+  tokenizerIdleMs: number;
 }
 
 /** The defaults, in the units of {@linkcode Limits}. */
@@ -66,6 +86,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   allowedHosts: [],
   corsOrigins: [],
   guard: "auto",
+  tokenizerMaxChars: 2_000_000,
+  tokenizerTimeoutMs: 5_000,
+  tokenizerQueue: 16,
+  tokenizerIdleMs: 60_000,
 });
 
 type Env = Record<string, string | undefined>;
@@ -127,5 +151,9 @@ export function parseLimits(env: Env): Limits {
     allowedHosts: list(env, "RELAYX_ALLOWED_HOSTS"),
     corsOrigins: list(env, "RELAYX_CORS_ORIGINS"),
     guard,
+    tokenizerMaxChars: count(env, "RELAYX_TOKENIZER_MAX_CHARS", d.tokenizerMaxChars),
+    tokenizerTimeoutMs: seconds(env, "RELAYX_TOKENIZER_TIMEOUT", d.tokenizerTimeoutMs),
+    tokenizerQueue: count(env, "RELAYX_TOKENIZER_QUEUE", d.tokenizerQueue),
+    tokenizerIdleMs: seconds(env, "RELAYX_TOKENIZER_IDLE_TIMEOUT", d.tokenizerIdleMs),
   };
 }

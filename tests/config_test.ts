@@ -70,6 +70,28 @@ Deno.test("parseConfig()", async (t) => {
     rejects({ RELAYX_GUARD: "maybe" }, "RELAYX_GUARD");
   });
 
+  await t.step("limits: the tokenizer's bounds behind count_tokens", () => {
+    const d = parseConfig({}).limits;
+    assert.equal(d.tokenizerMaxChars, 2_000_000);
+    assert.equal(d.tokenizerTimeoutMs, 5_000);
+    assert.equal(d.tokenizerQueue, 16);
+    assert.equal(d.tokenizerIdleMs, 60_000);
+    const c = parseConfig({
+      RELAYX_TOKENIZER_MAX_CHARS: "1000",
+      RELAYX_TOKENIZER_TIMEOUT: "0.2",
+      RELAYX_TOKENIZER_QUEUE: "2",
+      RELAYX_TOKENIZER_IDLE_TIMEOUT: "1.5",
+    }).limits;
+    assert.equal(c.tokenizerMaxChars, 1000);
+    assert.equal(c.tokenizerTimeoutMs, 200);
+    assert.equal(c.tokenizerQueue, 2);
+    assert.equal(c.tokenizerIdleMs, 1500);
+    rejects({ RELAYX_TOKENIZER_MAX_CHARS: "lots" }, "RELAYX_TOKENIZER_MAX_CHARS");
+    rejects({ RELAYX_TOKENIZER_TIMEOUT: "-1" }, "RELAYX_TOKENIZER_TIMEOUT");
+    rejects({ RELAYX_TOKENIZER_QUEUE: "0" }, "RELAYX_TOKENIZER_QUEUE");
+    rejects({ RELAYX_TOKENIZER_IDLE_TIMEOUT: "never" }, "RELAYX_TOKENIZER_IDLE_TIMEOUT");
+  });
+
   await t.step("errors name the variable", () => {
     rejects({ LLM_BACKEND: "azure" }, "LLM_BACKEND");
     rejects({ SERVER_PORT: "http" }, "SERVER_PORT");
