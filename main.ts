@@ -25,6 +25,7 @@ import { createApp } from "./src/app.ts";
 import type { Backend } from "./src/backends/backend.ts";
 import { type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { createLogger } from "./src/log.ts";
+import { createTokenCounter } from "./src/tokens/token_counter.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -91,7 +92,12 @@ async function createBackend(config: Config): Promise<Backend> {
 export async function createRelay(env: Record<string, string | undefined>): Promise<Relay> {
   const config = parseConfig(env);
   const backend = await createBackend(config);
-  const app = createApp({ backend, apiKey: config.apiKey, log: createLogger(config.logFormat) });
+  const app = createApp({
+    backend,
+    apiKey: config.apiKey,
+    log: createLogger(config.logFormat),
+    tokenCounter: createTokenCounter(config.limits),
+  });
   return { fetch: async (request) => await app.fetch(request), backend, config };
 }
 

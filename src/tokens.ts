@@ -1,16 +1,16 @@
 /**
  * Input-token figures for upstreams that report usage late or not at all.
  *
- * - {@linkcode countInputTokens}: a real BPE tokenizer (o200k, `gpt-tokenizer`) over the whole request,
- *   for `count_tokens` on backends without a counting API. The tokenizer is loaded on first use: resident,
- *   it costs about 60 MB, twice the rest of relayx, and Claude Code never calls count_tokens.
  * - {@linkcode estimateInputTokens}: the figure `message_start` carries at once when the upstream reports
  *   usage only at the end (the final `message_delta` then carries the upstream's real count). It divides
  *   the request's text by the characters per token that the BPE count gives on real Claude Code requests
  *   (tested to stay within 15% of it), because tokenizing 50 KB costs about 10 ms and this runs on every
  *   streamed request.
+ * - {@linkcode textsToCount}: what a BPE count of the same request reads, for `count_tokens` on backends
+ *   without a counting API. The BPE tokenizer itself runs in a worker (`tokens/token_counter.ts`), never
+ *   on the event loop.
  *
- * @module
+ @module
  */
 import type {
   ContentBlock,
@@ -92,7 +92,9 @@ function blockTokens(block: ContentBlock | ToolResultContent, m: Measure): numbe
   }
 }
 
-function measureRequest(request: TokenCountRequest, m: Measure): number {
+// The sum of a request's parts: what `m` gives for each text and tool, plus fixed costs (per message and
+// tool, images, PDFs).
+function walkRequest(request: TokenCountRequest, m: Measure): number {
   let n = 0;
   for (const s of request.system ?? []) n += m.text(s.text);
   for (const msg of request.messages) {
@@ -100,7 +102,7 @@ function measureRequest(request: TokenCountRequest, m: Measure): number {
     for (const b of msg.content) n += blockTokens(b, m);
   }
   for (const t of request.tools ?? []) n += 8 + m.tool(t);
-  return Math.max(1, Math.round(n));
+  return n;
 }
 
 // A tool's schema is the bulk of a request (30 KB of Claude Code's 50 KB) and the same on every turn;
@@ -155,60 +157,46 @@ const fast: Measure = {
  * ```
  */
 export function estimateInputTokens(request: TokenCountRequest): number {
-  return measureRequest(request, fast);
+  return Math.max(1, Math.round(walkRequest(request, fast)));
 }
 
-type CountTokens = (text: string) => number;
-let tokenizer: Promise<CountTokens> | undefined;
-
-const MAX_CACHED_CHARS = 16 * 1024 * 1024;
-const cache = new Map<string, number>();
-let cachedChars = 0;
-
-// Claude Code resends the same system blocks, tools and history each turn: counts are memoised per piece
-// of text, so only new text is tokenized.
-function memoised(count: CountTokens, text: string): number {
-  if (text.length < 64) return count(text);
-  const hit = cache.get(text);
-  if (hit !== undefined) {
-    cache.delete(text);
-    cache.set(text, hit);
-    return hit;
-  }
-  const n = count(text);
-  cache.set(text, n);
-  cachedChars += text.length;
-  while (cachedChars > MAX_CACHED_CHARS) {
-    const oldest = cache.keys().next().value;
-    if (oldest === undefined) break;
-    cache.delete(oldest);
-    cachedChars -= oldest.length;
-  }
-  return n;
+/** What a BPE count of a request reads: see {@linkcode textsToCount}. */
+export interface TextsToCount {
+  /** Tokens that need no tokenizer: per message and tool, images, PDFs. */
+  fixed: number;
+  /** Every text to tokenize, in request order, repeats included; a tool is its name, description and schema. */
+  texts: string[];
 }
 
 /**
- * Counts a request's input tokens (system, every message, tool definitions) with a BPE tokenizer.
+ * Lists the texts a BPE count of the request tokenizes, and the tokens the rest adds: the request's count
+ * is `max(1, fixed + the tokens of every text)`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const tokens = await countInputTokens({
+ * const { fixed, texts } = textsToCount({
  *   model: "claude-sonnet-4-5",
  *   messages: [{ role: "user", content: [{ type: "text", text: "Hello, world" }] }],
  * });
- * assert.equal(tokens, 7); // 4 per message, and "Hello", ",", " world"
+ * assert.equal(fixed, 4); // per message
+ * assert.deepEqual(texts, ["Hello, world"]);
  * ```
  */
-export async function countInputTokens(request: TokenCountRequest): Promise<number> {
-  tokenizer ??= import("gpt-tokenizer").then((m) => m.countTokens);
-  const count = await tokenizer;
-  const text = (s: string) => memoised(count, s);
-  return measureRequest(request, {
-    text,
-    tool: (t) =>
-      text(t.name) + ("description" in t && typeof t.description === "string" ? text(t.description) : 0) +
-      text(JSON.stringify("input_schema" in t ? t.input_schema : t)),
+export function textsToCount(request: TokenCountRequest): TextsToCount {
+  const texts: string[] = [];
+  const fixed = walkRequest(request, {
+    text(text) {
+      texts.push(text);
+      return 0;
+    },
+    tool(t) {
+      texts.push(t.name);
+      if ("description" in t && typeof t.description === "string") texts.push(t.description);
+      texts.push(JSON.stringify("input_schema" in t ? t.input_schema : t));
+      return 0;
+    },
   });
+  return { fixed, texts };
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { parseMessagesRequest } from "../src/anthropic/parse.ts";
-import { countInputTokens, estimateInputTokens } from "../src/tokens.ts";
+import { DEFAULT_LIMITS } from "../src/limits.ts";
+import { estimateInputTokens, type TokenCountRequest } from "../src/tokens.ts";
+import { createTokenCounter } from "../src/tokens/token_counter.ts";
 import { prepareRequest } from "../src/translate/prepare.ts";
 import basic from "./testdata/claude_code/request_basic.json" with { type: "json" };
 import toolResult from "./testdata/claude_code/request_tool_result.json" with { type: "json" };
@@ -11,7 +13,16 @@ import haiku from "./testdata/claude_code/request_haiku_4_5.json" with { type: "
 
 const fixtures = { basic, toolResult, toolSearch, image, compaction, haiku };
 
-Deno.test("countInputTokens() counts with the BPE tokenizer", async (t) => {
+// The BPE count, as count_tokens makes it (in the tokenizer worker). Its worker is left to stop by
+// itself: unreferenced while idle, it keeps no test waiting.
+const counter = createTokenCounter({ ...DEFAULT_LIMITS, tokenizerTimeoutMs: 60_000 });
+async function countInputTokens(request: TokenCountRequest): Promise<number> {
+  const count = await counter.count(request);
+  assert.equal(count.method, "tokenizer");
+  return count.tokens;
+}
+
+Deno.test("the BPE count of a request", async (t) => {
   await t.step("a short prompt is a handful of tokens", async () => {
     const n = await countInputTokens({
       model: "m",

@@ -54,8 +54,11 @@ export interface Backend {
    * an `error` event. Returning the iterator early (client gone) must abort the upstream call.
    */
   stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent[]>;
-  /** Input tokens of a request, as the upstream or the tokenizer counts them. */
-  countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number>;
+  /**
+   * Input tokens of a request as the upstream counts them, or `undefined` where it has no counting API
+   * (relayx then counts with its tokenizer).
+   */
+  countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number | undefined>;
   /** The models `GET /v1/models` lists. */
   listModels(): Promise<ModelInfo[]>;
   /** One line for the start-up banner: upstream host and model(s). */

@@ -31,7 +31,7 @@ import type {
 } from "../anthropic/types.ts";
 import { claudeFamily } from "../anthropic/claude_names.ts";
 import type { OpenAIConfig } from "../config.ts";
-import { countInputTokens, estimateInputTokens } from "../tokens.ts";
+import { estimateInputTokens } from "../tokens.ts";
 import { fromOpenAIResponse } from "../translate/openai/from_openai.ts";
 import { PROVIDERS } from "../translate/openai/providers.ts";
 import type { Backend, CallContext, ModelInfo } from "./backend.ts";
@@ -103,8 +103,9 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
       return upstreamStream(stream, request, ctx);
     },
 
-    countTokens(request: CountTokensRequest): Promise<number> {
-      return countInputTokens(request);
+    countTokens(_request: CountTokensRequest): Promise<number | undefined> {
+      // Chat completions has no counting endpoint: relayx's tokenizer counts.
+      return Promise.resolve(undefined);
     },
 
     listModels(): Promise<ModelInfo[]> {

@@ -5,6 +5,7 @@
  */
 import type { Backend, IdSource } from "../backends/backend.ts";
 import type { Logger, RequestLog } from "../log.ts";
+import type { TokenCounter } from "../tokens/token_counter.ts";
 
 /** What `createApp` needs. */
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   apiKey?: string;
   /** Idle milliseconds before a stream sends `ping`. */
   pingMs?: number;
+  /** Counts `count_tokens` requests the backend cannot count (default: one with the default limits). */
+  tokenCounter?: TokenCounter;
 }
 
 /** The per-request state routes fill in. */

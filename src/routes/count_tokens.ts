@@ -1,11 +1,14 @@
 /**
- * `POST /v1/messages/count_tokens`.
+ * `POST /v1/messages/count_tokens`: the upstream's count where it has a counting API, else relayx's
+ * tokenizer (in a worker, bounded), else relayx's estimate. The `x-relayx-token-count` header says which:
+ * `upstream`, `tokenizer` or `estimate` (with the reason in `x-relayx-warnings`).
  *
  * @module
  */
 import type { Context } from "hono";
 import { parseCountTokensRequest } from "../anthropic/parse.ts";
 import { randomIds } from "../ids.ts";
+import { sharedTokenCounter } from "../tokens/token_counter.ts";
 import { prepareRequest } from "../translate/prepare.ts";
 import { readJson } from "./_body.ts";
 import { type AppDeps, type AppEnv, warningsHeader } from "./_context.ts";
@@ -19,15 +22,28 @@ export async function countTokensRoute(c: Context<AppEnv>, deps: AppDeps): Promi
   state.record.model = request.model;
   const model = await deps.backend.resolveModel(request.model);
   state.record.upstream_model = model;
-  const inputTokens = await deps.backend.countTokens(request, {
+  const signal = c.req.raw.signal;
+  const upstream = await deps.backend.countTokens(request, {
     model,
-    signal: c.req.raw.signal,
+    signal,
     requestId: state.record.request_id,
     warn,
     ids: deps.ids ?? randomIds,
   });
+  let inputTokens = upstream;
+  let method = "upstream";
+  if (inputTokens === undefined) {
+    const counted = await (deps.tokenCounter ?? sharedTokenCounter()).count(request, signal);
+    inputTokens = counted.tokens;
+    method = counted.method;
+    if (counted.method === "estimate") warn(`count_tokens: estimated, not tokenized: ${counted.reason}`);
+  }
   state.record.input_tokens = inputTokens;
-  const headers = new Headers({ "content-type": "application/json", "request-id": state.record.request_id });
+  const headers = new Headers({
+    "content-type": "application/json",
+    "request-id": state.record.request_id,
+    "x-relayx-token-count": method,
+  });
   if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings));
   return new Response(JSON.stringify({ input_tokens: inputTokens }), { status: 200, headers });
 }

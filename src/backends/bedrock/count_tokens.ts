@@ -1,12 +1,11 @@
 /**
- * Input-token counts from Bedrock's CountTokens for Anthropic's models, with the local tokenizer's
- * estimate wherever CountTokens cannot answer (other models, ARNs, a refusal or failure).
+ * Input-token counts from Bedrock's CountTokens for Anthropic's models; wherever CountTokens cannot
+ * answer (other models, ARNs, a refusal or failure), none, and relayx's tokenizer counts.
  *
  * @module
  */
 import { CountTokensCommand, type CountTokensInput } from "@aws-sdk/client-bedrock-runtime";
 import type { CountTokensRequest, MessagesRequest } from "../../anthropic/types.ts";
-import { countInputTokens } from "../../tokens.ts";
 import {
   type BedrockApi,
   bedrockModelInfo,
@@ -37,8 +36,8 @@ function countInput(
 }
 
 /**
- * The `countTokens` of a Bedrock backend. Models whose CountTokens said "not supported" are remembered
- * and asked again only after a restart.
+ * The `countTokens` of a Bedrock backend: `undefined` where CountTokens cannot answer. Models whose
+ * CountTokens said "not supported" are remembered and asked again only after a restart.
  *
  * @example
  * ```ts
@@ -63,34 +62,33 @@ function countInput(
  */
 export function tokenCounter(
   call: BedrockCall,
-): (request: CountTokensRequest, ctx: CallContext) => Promise<number> {
+): (request: CountTokensRequest, ctx: CallContext) => Promise<number | undefined> {
   const noCount = new Set<string>();
   return async (request, ctx) => {
-    const estimate = () => countInputTokens(request);
     const info = bedrockModelInfo(ctx.model);
     // CountTokens takes only bare foundation-model ids, and only Anthropic's models support it.
     const modelId = foundationModelId(ctx.model);
-    if (info.family !== "claude" || modelId.startsWith("arn:") || noCount.has(modelId)) return estimate();
+    if (info.family !== "claude" || modelId.startsWith("arn:") || noCount.has(modelId)) return undefined;
     let input: CountTokensInput;
     try {
       input = countInput(request, ctx, call, pickApi(call.config, ctx.model));
     } catch {
       // Whatever the translator rejects here, messages will reject with the proper 400.
-      return estimate();
+      return undefined;
     }
     try {
       const res = await call.client.send(new CountTokensCommand({ modelId, input }), {
         abortSignal: ctx.signal,
       });
-      return res.inputTokens ?? estimate();
+      return res.inputTokens;
     } catch (err) {
       if (ctx.signal.aborted) throw mapError(err, request, ctx.model, call.plan.profile);
       const name = shortError(err);
       if (/^(ValidationException|AccessDeniedException|ResourceNotFoundException)/.test(name)) {
         noCount.add(modelId);
       }
-      ctx.warn(`count_tokens: Bedrock CountTokens failed (${name.slice(0, 120)}); estimated locally`);
-      return estimate();
+      ctx.warn(`count_tokens: Bedrock CountTokens failed (${name.slice(0, 120)}); counted locally`);
+      return undefined;
     }
   };
 }
