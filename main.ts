@@ -39,6 +39,13 @@ export {
   parseConfig,
 } from "./src/config.ts";
 export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
+export {
+  createTokenCounter,
+  type TokenCount,
+  type TokenCounter,
+  type TokenCounterOptions,
+} from "./src/tokens/token_counter.ts";
+export type { TokenCountRequest } from "./src/tokens.ts";
 export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "./src/backends/backend.ts";
 export type { ProviderName } from "./src/translate/openai/providers.ts";
 export type { BedrockApi } from "./src/translate/bedrock/bedrock_models.ts";

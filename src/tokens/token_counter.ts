@@ -37,27 +37,40 @@ export interface TokenCounter {
   close(): void;
 }
 
-// Longest piece the tokenizer gets. Its cost grows with the square of a piece's length; at 256 UTF-16
-// units the worst text costs about as much per character as random bytes, and the text of every
-// captured Claude Code request counts exactly as it does whole (pieces end where the tokenizer's own do).
+// Longest piece the tokenizer gets. BPE costs time quadratic in a piece's length: whole, 100,000
+// characters of one piece took seconds to minutes; in pieces of 256, no text we could construct costs more
+// than about 5 µs a character (bench/tokenizer.ts). Pieces end where the tokenizer's own do, so the text
+// of the captured Claude Code requests counts exactly as it does whole.
 const MAX_PIECE = 256;
 
 // Claude Code resends the same system blocks, tools and history each turn: counts are remembered per
-// text (≥ 64 characters), so only new text is tokenized. Bounded by the characters the keys hold.
+// text of 64 characters or more, so only new text is tokenized; least recently used first out, bounded by
+// the characters the keys hold.
 const MAX_CACHED_CHARS = 4 * 1024 * 1024;
 const MIN_CACHED_LENGTH = 64;
 
-function _remember(cache: Map<string, number>, texts: string[], counts: number[], size: { chars: number }) {
-  texts.forEach((text, i) => {
-    const n = counts[i];
-    if (n === undefined || text.length < MIN_CACHED_LENGTH || cache.has(text)) return;
-    cache.set(text, n);
-    size.chars += text.length;
-  });
-  for (const oldest of cache.keys()) {
-    if (size.chars <= MAX_CACHED_CHARS) break;
-    cache.delete(oldest);
-    size.chars -= oldest.length;
+class _CountCache {
+  #counts = new Map<string, number>();
+  #chars = 0;
+
+  get(text: string): number | undefined {
+    const n = this.#counts.get(text);
+    if (n !== undefined) {
+      this.#counts.delete(text);
+      this.#counts.set(text, n);
+    }
+    return n;
+  }
+
+  set(text: string, n: number): void {
+    if (text.length < MIN_CACHED_LENGTH || this.#counts.has(text)) return;
+    this.#counts.set(text, n);
+    this.#chars += text.length;
+    for (const oldest of this.#counts.keys()) {
+      if (this.#chars <= MAX_CACHED_CHARS) break;
+      this.#counts.delete(oldest);
+      this.#chars -= oldest.length;
+    }
   }
 }
 
@@ -90,8 +103,7 @@ export function createTokenCounter(options: TokenCounterOptions): TokenCounter {
     timeoutMs: options.tokenizerTimeoutMs,
     idleMs: options.tokenizerIdleMs,
   });
-  const cache = new Map<string, number>();
-  const size = { chars: 0 };
+  const cache = new _CountCache();
   const estimate = (request: TokenCountRequest, reason: string): TokenCount => ({
     tokens: estimateInputTokens(request),
     method: "estimate",
@@ -108,16 +120,27 @@ export function createTokenCounter(options: TokenCounterOptions): TokenCounter {
         `${chars} characters are past the tokenizer's bound (RELAYX_TOKENIZER_MAX_CHARS)`,
       );
     }
-    const missing = [...new Set(texts.filter((t) => !cache.has(t)))];
+    // Counts in hand before the worker's arrive, so that remembering those cannot evict these.
     const known = new Map<string, number>();
-    if (missing.length) {
-      const outcome = await queue.run(missing, MAX_PIECE, signal);
+    const missing = new Set<string>();
+    for (const t of texts) {
+      if (known.has(t) || missing.has(t)) continue;
+      const n = cache.get(t);
+      if (n === undefined) missing.add(t);
+      else known.set(t, n);
+    }
+    if (missing.size) {
+      const asked = [...missing];
+      const outcome = await queue.run(asked, MAX_PIECE, signal);
       if (outcome.kind !== "counted") return _notCounted(outcome, request, options, estimate);
-      outcome.counts.forEach((n, i) => known.set(missing[i] ?? "", n));
-      _remember(cache, missing, outcome.counts, size);
+      asked.forEach((t, i) => {
+        const n = outcome.counts[i] ?? 0;
+        known.set(t, n);
+        cache.set(t, n);
+      });
     }
     let tokens = fixed;
-    for (const t of texts) tokens += known.get(t) ?? cache.get(t) ?? 0;
+    for (const t of texts) tokens += known.get(t) ?? 0;
     return { tokens: Math.max(1, Math.round(tokens)), method: "tokenizer" };
   };
 

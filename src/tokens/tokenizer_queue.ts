@@ -67,122 +67,135 @@ interface Job {
  * ```
  */
 export function createTokenizerQueue(options: TokenizerQueueOptions): TokenizerQueue {
-  const waiting: Job[] = [];
-  let current: Job | undefined;
-  let worker: Worker | undefined;
-  let idle: ReturnType<typeof setTimeout> | undefined;
-  let nextId = 1;
+  return new _Queue(options);
+}
 
-  const stop = () => {
-    if (!worker) return;
-    const w = worker;
-    worker = undefined;
-    w.removeAllListeners();
-    // An EventEmitter throws an "error" that no one listens to: one may still come while it stops.
-    w.on("error", () => {});
-    void w.terminate();
-  };
+class _Queue implements TokenizerQueue {
+  #options: TokenizerQueueOptions;
+  #waiting: Job[] = [];
+  #current: Job | undefined;
+  #worker: Worker | undefined;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+  #nextId = 1;
 
-  // The job in the worker is over: answer it and start the next.
-  const finish = (outcome: QueueOutcome) => {
-    const job = current;
-    current = undefined;
-    job?.done();
-    job?.resolve(outcome);
-    pump();
-  };
-
-  const start = (): Worker => {
-    const w = new Worker(options.url, { name: "relayx-tokenizer" });
-    w.on("message", (reply: WorkerReply) => {
-      if (w !== worker || reply.id !== current?.id) return;
-      finish(
-        "counts" in reply ? { kind: "counted", counts: reply.counts } : {
-          kind: "failed",
-          reason: `the tokenizer threw ${reply.error}`,
-        },
-      );
-    });
-    const fail = (reason: string) => {
-      if (w !== worker) return;
-      stop();
-      finish({ kind: "failed", reason });
-    };
-    w.on("error", (err: unknown) => fail(`the tokenizer worker failed (${errorName(err)})`));
-    w.on("exit", (code: number) => fail(`the tokenizer worker exited with code ${code}`));
-    return w;
-  };
-
-  function pump(): void {
-    if (current) return;
-    const job = waiting.shift();
-    if (!job) {
-      worker?.unref();
-      if (worker && idle === undefined) {
-        const timer = setTimeout(() => {
-          idle = undefined;
-          if (!current && waiting.length === 0) stop();
-        }, options.idleMs);
-        Deno.unrefTimer(timer);
-        idle = timer;
-      }
-      return;
-    }
-    clearTimeout(idle);
-    idle = undefined;
-    worker ??= start();
-    // Referenced while it works, so that a script awaiting a count does not exit under it.
-    worker.ref();
-    current = job;
-    worker.postMessage({ id: job.id, texts: job.texts, max: job.max } satisfies WorkerJob);
+  constructor(options: TokenizerQueueOptions) {
+    this.#options = options;
   }
 
-  const leave = (job: Job, outcome: QueueOutcome) => {
-    const at = waiting.indexOf(job);
-    if (at >= 0) waiting.splice(at, 1);
-    job.done();
-    job.resolve(outcome);
-  };
-
-  const run = (texts: string[], max: number, signal?: AbortSignal): Promise<QueueOutcome> => {
-    if (waiting.length + (current ? 1 : 0) >= options.maxJobs) return Promise.resolve({ kind: "full" });
+  run(texts: string[], max: number, signal?: AbortSignal): Promise<QueueOutcome> {
+    if (this.#waiting.length + (this.#current ? 1 : 0) >= this.#options.maxJobs) {
+      return Promise.resolve({ kind: "full" });
+    }
     if (signal?.aborted) return Promise.resolve({ kind: "aborted" });
     const { promise, resolve } = Promise.withResolvers<QueueOutcome>();
-    const job: Job = { id: nextId++, texts, max, resolve, done: () => {} };
+    const job: Job = { id: this.#nextId++, texts, max, resolve, done: () => {} };
     const onAbort = () => {
       // A job the worker has started runs on under its deadline (the worker cannot be interrupted
       // short of a restart); one still waiting is dropped.
-      if (current === job) resolve({ kind: "aborted" });
-      else leave(job, { kind: "aborted" });
+      if (this.#current === job) resolve({ kind: "aborted" });
+      else this.#leave(job, { kind: "aborted" });
     };
     const timer = setTimeout(() => {
-      if (current !== job) return leave(job, { kind: "timeout" });
+      if (this.#current !== job) return this.#leave(job, { kind: "timeout" });
       // The worker is busy with this job and would stay busy: a new one serves the jobs behind it.
-      stop();
-      finish({ kind: "timeout" });
-    }, options.timeoutMs);
+      this.#stop();
+      this.#finish({ kind: "timeout" });
+    }, this.#options.timeoutMs);
     job.done = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
-    waiting.push(job);
-    pump();
+    this.#waiting.push(job);
+    this.#pump();
     return promise;
-  };
+  }
 
-  return {
-    run,
-    status: () => ({ jobs: waiting.length + (current ? 1 : 0), worker: worker !== undefined }),
-    close() {
-      clearTimeout(idle);
-      idle = undefined;
-      stop();
-      const reason = "the tokenizer was closed";
-      for (const job of waiting.splice(0)) leave(job, { kind: "failed", reason });
-      if (current) finish({ kind: "failed", reason });
-    },
-  };
+  status(): { jobs: number; worker: boolean } {
+    return { jobs: this.#waiting.length + (this.#current ? 1 : 0), worker: this.#worker !== undefined };
+  }
+
+  close(): void {
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    this.#stop();
+    const reason = "the tokenizer was closed";
+    for (const job of this.#waiting.splice(0)) this.#leave(job, { kind: "failed", reason });
+    if (this.#current) this.#finish({ kind: "failed", reason });
+  }
+
+  #start(): Worker {
+    const w = new Worker(this.#options.url, { name: "relayx-tokenizer" });
+    w.on("message", (reply: WorkerReply) => {
+      if (w !== this.#worker || reply.id !== this.#current?.id) return;
+      this.#finish(
+        "counts" in reply
+          ? { kind: "counted", counts: reply.counts }
+          : { kind: "failed", reason: `the tokenizer threw ${reply.error}` },
+      );
+    });
+    const fail = (reason: string) => {
+      if (w !== this.#worker) return;
+      this.#stop();
+      this.#finish({ kind: "failed", reason });
+    };
+    w.on("error", (err: unknown) => fail(`the tokenizer worker failed (${errorName(err)})`));
+    w.on("exit", (code: number) => fail(`the tokenizer worker exited with code ${code}`));
+    return w;
+  }
+
+  #stop(): void {
+    const w = this.#worker;
+    if (!w) return;
+    this.#worker = undefined;
+    w.removeAllListeners();
+    // An EventEmitter throws an "error" that no one listens to: one may still come while it stops.
+    w.on("error", () => {});
+    void w.terminate();
+  }
+
+  // The job in the worker is over: answer it and start the next.
+  #finish(outcome: QueueOutcome): void {
+    const job = this.#current;
+    this.#current = undefined;
+    job?.done();
+    job?.resolve(outcome);
+    this.#pump();
+  }
+
+  // A job leaves the queue before reaching the worker.
+  #leave(job: Job, outcome: QueueOutcome): void {
+    const at = this.#waiting.indexOf(job);
+    if (at >= 0) this.#waiting.splice(at, 1);
+    job.done();
+    job.resolve(outcome);
+  }
+
+  #pump(): void {
+    if (this.#current) return;
+    const job = this.#waiting.shift();
+    if (!job) return this.#rest();
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    this.#worker ??= this.#start();
+    // Referenced while it works, so that a script awaiting a count does not exit under it.
+    this.#worker.ref();
+    this.#current = job;
+    this.#worker.postMessage({ id: job.id, texts: job.texts, max: job.max } satisfies WorkerJob);
+  }
+
+  // Nothing to do: the worker keeps the process alive no longer, and stops after idleMs.
+  #rest(): void {
+    if (!this.#worker) return;
+    this.#worker.unref();
+    if (this.#idle !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#idle = undefined;
+      if (!this.#current && this.#waiting.length === 0) this.#stop();
+    }, this.#options.idleMs);
+    Deno.unrefTimer(timer);
+    this.#idle = timer;
+  }
 }
 
 function errorName(err: unknown): string {

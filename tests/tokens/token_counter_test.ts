@@ -45,6 +45,24 @@ Deno.test("createTokenCounter() counts with gpt-tokenizer in a worker", async (t
   });
 });
 
+Deno.test("createTokenCounter() remembers counts per text and forgets the oldest first", async () => {
+  using counter = disposable(
+    createTokenCounter({ ...FAKE, tokenizerMaxChars: 10_000_000, tokenizerTimeoutMs: 30_000 }),
+  );
+  const old = "o ".repeat(1_500_000);
+  const added = "n ".repeat(1_000_000);
+  assert.deepEqual(await counter.count(textRequest(old)), { tokens: 4 + old.length, method: "tokenizer" });
+  // Remembering the new text pushes the old one out of the 4 MiB memory: this count still has it.
+  const both = {
+    model: "m",
+    messages: [{
+      role: "user" as const,
+      content: [{ type: "text" as const, text: old }, { type: "text" as const, text: added }],
+    }],
+  };
+  assert.deepEqual(await counter.count(both), { tokens: 4 + old.length + added.length, method: "tokenizer" });
+});
+
 Deno.test("createTokenCounter() answers with the estimate past its bounds", async (t) => {
   await t.step("more characters than tokenizerMaxChars", async () => {
     using counter = disposable(createTokenCounter(FAKE));
