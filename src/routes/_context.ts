@@ -5,6 +5,7 @@
  */
 import type { Backend, IdSource } from "../backends/backend.ts";
 import type { Logger, RequestLog } from "../log.ts";
+import type { Redactor } from "../redact.ts";
 
 /** What `createApp` needs. */
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   apiKey?: string;
   /** Idle milliseconds before a stream sends `ping`. */
   pingMs?: number;
+  /** Hides secrets in error answers and log lines (default: one that knows `apiKey`). */
+  redact?: Redactor;
 }
 
 /** The per-request state routes fill in. */

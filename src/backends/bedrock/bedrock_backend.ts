@@ -13,6 +13,7 @@
  */
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import type { BedrockConfig } from "../../config.ts";
+import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
 import type { Backend } from "../backend.ts";
 import { upstreamStream } from "../upstream_stream.ts";
 import type { BedrockCall } from "./_call.ts";
@@ -43,6 +44,11 @@ export interface BedrockBackendOptions {
   listProfiles?: (() => Promise<InferenceProfile[]>) | false;
   /** Milliseconds describe() waits for credentials and the profile list. */
   describeTimeoutMs?: number;
+  /**
+   * Hides secrets in the errors the backend maps (default: one that knows the environment's AWS
+   * credentials); `credentials` are added to it.
+   */
+  redact?: Redactor;
 }
 
 function readEnv(): Record<string, string | undefined> {
@@ -96,7 +102,10 @@ export async function createBedrockBackend(
     smallModelId: config.smallModelId,
     listProfiles: lister(options, shared),
   });
-  const call: BedrockCall = { config, client, plan };
+  const creds = options.credentials;
+  const redact = (options.redact ?? createRedactor(secretsOf(env)))
+    .with([creds?.accessKeyId, creds?.secretAccessKey, creds?.sessionToken]);
+  const call: BedrockCall = { config, client, plan, redact };
   const stream = bedrockStream(call);
   return {
     kind: "bedrock",

@@ -123,6 +123,10 @@ function mapped(f: ErrorFacts, opts: BedrockErrorOptions, cause: unknown): Relay
  */
 export function fromBedrockError(err: unknown, opts: BedrockErrorOptions): RelayError {
   if (err instanceof RelayError) return err;
+  // A 200 body that is not JSON: the parser's message quotes it, so it stays in the cause.
+  if (err instanceof SyntaxError) {
+    return new RelayError("api_error", "Bedrock answered with a body that is not JSON", { cause: err });
+  }
   const f = facts(err);
   if (CREDENTIAL_NAMES.has(f.name) || CREDENTIAL_TEXT.test(f.message)) {
     return credentialError(f, opts.profile, err);

@@ -34,8 +34,9 @@ function parseChunk(payload: string): unknown {
   try {
     return JSON.parse(payload);
   } catch (err) {
-    const shown = payload.length > 200 ? `${payload.slice(0, 200)}...` : payload;
-    throw new RelayError("api_error", `Upstream sent a malformed stream chunk: ${shown}`, { cause: err });
+    // The chunk is kept whole: it may quote a credential, and a cut here could split one so that the
+    // redactor at the backend's edge (src/redact.ts, which also bounds the text) no longer knows it.
+    throw new RelayError("api_error", `Upstream sent a malformed stream chunk: ${payload}`, { cause: err });
   }
 }
 
