@@ -100,15 +100,14 @@ function errorHandler(deps: AppDeps): ErrorHandler<AppEnv> {
   // a translator's error thrown outside the call).
   const redact = deps.redact ?? createRedactor([deps.apiKey]);
   return (err, c) => {
-    const raw = toRelayError(err);
-    const relay = redact.error(raw);
+    const relay = redact.error(toRelayError(err));
     const state = c.get("state") as RequestState | undefined;
     if (state) {
       const r = state.record;
       r.status = relay.status;
       r.error_type = relay.type;
       // The log gets the causes too (messages, never a request or header dump), redacted like the answer.
-      r.error = redact.text(errorDetail(raw));
+      r.error = redact.text(errorDetail(relay));
       finish(state);
       deps.log?.(r);
       // The middleware resumes after onError; this keeps it from logging the request twice.

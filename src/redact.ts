@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { RelayError } from "./errors.ts";
+import { errorDetail, RelayError } from "./errors.ts";
 
 /** What a secret is replaced with. */
 export const REDACTED = "[redacted]";
@@ -26,7 +26,10 @@ export interface Redactor {
    * {@linkcode MAX_TEXT}) with a "…(N more)" marker.
    */
   text(text: string, max?: number): string;
-  /** The error with its message (and retry-after) passed through {@linkcode Redactor.text}; type and status kept. */
+  /**
+   * The error with its message and retry-after passed through {@linkcode Redactor.text}, and its causes
+   * replaced by their redacted text (for the log line); type, status and `x-should-retry` kept.
+   */
   error(err: RelayError): RelayError;
   /** A redactor that also hides `secrets`. */
   with(secrets: Iterable<string | null | undefined>): Redactor;
@@ -117,12 +120,15 @@ function build(secrets: readonly string[]): Redactor {
     error(err) {
       const message = redactor.text(err.message);
       const retryAfter = err.retryAfter === undefined ? undefined : redactor.text(err.retryAfter, 64);
-      if (message === err.message && retryAfter === err.retryAfter) return err;
+      // The cause is kept for the log line only: it becomes its own text, redacted here, by the one
+      // redactor that knows this upstream's secrets (an app built without it would not).
+      const cause = err.cause instanceof Error ? new Error(redactor.text(errorDetail(err.cause))) : undefined;
+      if (message === err.message && retryAfter === err.retryAfter && err.cause === undefined) return err;
       return new RelayError(err.type, message, {
         status: err.status,
         retryAfter,
         shouldRetry: err.shouldRetry,
-        cause: err.cause,
+        cause,
       });
     },
     with: (more) => build([...secrets, ...clean(more)]),

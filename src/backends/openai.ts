@@ -94,14 +94,14 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
 
     async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
       const { body, from } = chatRequest(call, request, ctx, false);
-      let json: unknown;
       try {
         const res = await call.client.post("/chat/completions", { body, signal: ctx.signal }).asResponse();
-        json = await res.json();
+        const json = await res.json();
+        // Inside the try: an error body sent with a 200 is mapped (and redacted) like any other.
+        return fromOpenAIResponse(json, { ...from, inputEstimate: estimateInputTokens(request) });
       } catch (err) {
         throw mapError(err, request, ctx.model, config.baseUrl, call.redact);
       }
-      return fromOpenAIResponse(json, { ...from, inputEstimate: estimateInputTokens(request) });
     },
 
     stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent[]> {

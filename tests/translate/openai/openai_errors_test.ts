@@ -90,7 +90,8 @@ Deno.test("fromOpenAIError()", async (t) => {
   });
 
   await t.step("names a gateway's HTML error page by its title", () => {
-    const page = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+    const page =
+      "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
     assert.equal(fromOpenAIError(502, page, opts).message, "502 Bad Gateway (HTML page)");
     assert.equal(fromOpenAIError(502, "<html><body>down</body></html>", opts).message, "an HTML page");
   });
