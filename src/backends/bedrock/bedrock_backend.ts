@@ -51,6 +51,9 @@ export interface BedrockBackendOptions {
   redact?: Redactor;
 }
 
+// The start-up line names a model per family and up to two warnings: far below this.
+const BANNER_MAX = 4000;
+
 function readEnv(): Record<string, string | undefined> {
   try {
     return Deno.env.toObject();
@@ -114,16 +117,20 @@ export async function createBedrockBackend(
     stream: (request, ctx) => upstreamStream(stream, request, ctx),
     countTokens: tokenCounter(call),
     listModels: () => listModels(config, resolver),
-    describe: () =>
-      describeBedrock({
-        config,
-        plan,
-        client,
-        resolver,
-        injectedCredentials: options.credentials !== undefined,
-        endpoint: options.endpoint,
-        env,
-        timeoutMs: options.describeTimeoutMs ?? 8000,
-      }),
+    // The line quotes the credential chain's and the profile listing's errors: redacted like any other.
+    describe: async () =>
+      redact.text(
+        await describeBedrock({
+          config,
+          plan,
+          client,
+          resolver,
+          injectedCredentials: options.credentials !== undefined,
+          endpoint: options.endpoint,
+          env,
+          timeoutMs: options.describeTimeoutMs ?? 8000,
+        }),
+        BANNER_MAX,
+      ),
   };
 }
