@@ -80,6 +80,9 @@ function retryAfterOf(value: string | null | undefined): string | undefined {
  * 404 -> `not_found_error`; 408 -> 504 `timeout_error`; 413 -> `request_too_large`; 429 -> `rate_limit_error`
  * with `retry-after`; 502/503/504 -> 529 `overloaded_error`; other 5xx -> 500 `api_error`.
  *
+ * The message is the upstream's, whole: pass the error through a redactor (`createRedactor` of
+ * `src/redact.ts`, as the backend does) before showing it, since upstreams quote the key they rejected.
+ *
  * @example
  * ```ts
  * fromOpenAIError(400, { error: { message: "...", code: "context_length_exceeded" } }, { estimate: 9000, window: 8192 });
