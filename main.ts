@@ -26,6 +26,7 @@ import type { Backend } from "./src/backends/backend.ts";
 import { type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { createLogger } from "./src/log.ts";
 import { createTokenCounter } from "./src/tokens/token_counter.ts";
+import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -46,6 +47,7 @@ export {
   type TokenCounterOptions,
 } from "./src/tokens/token_counter.ts";
 export type { TokenCountRequest } from "./src/tokens.ts";
+export { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "./src/backends/backend.ts";
 export type { ProviderName } from "./src/translate/openai/providers.ts";
 export type { BedrockApi } from "./src/translate/bedrock/bedrock_models.ts";
@@ -62,17 +64,17 @@ export interface Relay {
   config: Config;
 }
 
-async function createBackend(config: Config): Promise<Backend> {
+async function createBackend(config: Config, redact: Redactor): Promise<Backend> {
   const b = config.backend;
   switch (b.kind) {
     case "openai_compatible": {
       // Each backend's SDK is loaded only when it is the one configured (the openai SDK alone is ~27 MB).
       const { createOpenAIBackend } = await import("./src/backends/openai.ts");
-      return createOpenAIBackend(b);
+      return createOpenAIBackend(b, { redact });
     }
     case "bedrock": {
       const { createBedrockBackend } = await import("./src/backends/bedrock/bedrock_backend.ts");
-      return createBedrockBackend(b);
+      return createBedrockBackend(b, { redact });
     }
     default: {
       const never: never = b;
@@ -98,11 +100,15 @@ async function createBackend(config: Config): Promise<Backend> {
  */
 export async function createRelay(env: Record<string, string | undefined>): Promise<Relay> {
   const config = parseConfig(env);
-  const backend = await createBackend(config);
+  // One redactor for every credential in the environment, shared by the backend (the errors it maps),
+  // the app (error answers) and the logger.
+  const redact = createRedactor(secretsOf(env));
+  const backend = await createBackend(config, redact);
   const app = createApp({
     backend,
     apiKey: config.apiKey,
-    log: createLogger(config.logFormat),
+    log: createLogger(config.logFormat, redact),
+    redact,
     tokenCounter: createTokenCounter(config.limits),
   });
   return { fetch: async (request) => await app.fetch(request), backend, config };

@@ -4,8 +4,9 @@
  * @module
  */
 import { type Context, type ErrorHandler, Hono, type MiddlewareHandler } from "hono";
-import { errorEnvelope, RelayError, toRelayError } from "./errors.ts";
+import { errorDetail, errorEnvelope, RelayError, toRelayError } from "./errors.ts";
 import { requestId } from "./ids.ts";
+import { createRedactor } from "./redact.ts";
 import { countTokensRoute } from "./routes/count_tokens.ts";
 import { messagesRoute } from "./routes/messages.ts";
 import { getModelRoute, listModelsRoute } from "./routes/models.ts";
@@ -95,15 +96,18 @@ function lifecycle(deps: AppDeps): MiddlewareHandler<AppEnv> {
 }
 
 function errorHandler(deps: AppDeps): ErrorHandler<AppEnv> {
+  // Backends redact what they map; this catches what reaches here by any other way (a custom backend,
+  // a translator's error thrown outside the call).
+  const redact = deps.redact ?? createRedactor([deps.apiKey]);
   return (err, c) => {
-    const relay = toRelayError(err);
+    const relay = redact.error(toRelayError(err));
     const state = c.get("state") as RequestState | undefined;
     if (state) {
       const r = state.record;
       r.status = relay.status;
       r.error_type = relay.type;
-      // Unexpected failures log their cause (a message, never a request or header dump).
-      r.error = relay.cause instanceof Error ? `${relay.message}: ${relay.cause.message}` : relay.message;
+      // The log gets the causes too (messages, never a request or header dump), redacted like the answer.
+      r.error = redact.text(errorDetail(relay));
       finish(state);
       deps.log?.(r);
       // The middleware resumes after onError; this keeps it from logging the request twice.

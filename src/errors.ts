@@ -111,6 +111,31 @@ export function toRelayError(err: unknown): RelayError {
   return new RelayError("api_error", "Internal error in relayx", { cause: err });
 }
 
+/**
+ * The error's message followed by its causes' (nested ones too, at most four deep), for the log line:
+ * "Cannot reach the upstream at http://localhost:11434/v1: network error: error sending request: ...".
+ * A cause whose message the text already holds is skipped. Its text is an upstream's as much as relayx's:
+ * it goes through the redactor before it is logged.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const cause = new TypeError("error sending request", { cause: new Error("connection refused") });
+ * const err = new RelayError("api_error", "Cannot reach the upstream", { cause });
+ * assert.equal(errorDetail(err), "Cannot reach the upstream: error sending request: connection refused");
+ * ```
+ */
+export function errorDetail(err: Error): string {
+  let text = err.message;
+  let cause: unknown = err.cause;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    if (cause.message && !text.includes(cause.message)) text += `: ${cause.message}`;
+    cause = cause.cause;
+  }
+  return text;
+}
+
 const OVERFLOW_RE =
   /prompt is too long|input is too long|context[_ ]length|context window|maximum context|too many tokens|exceeds the (?:maximum|context)|input token count|reduce the length|tokens? > \d+/i;
 

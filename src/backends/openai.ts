@@ -31,6 +31,7 @@ import type {
 } from "../anthropic/types.ts";
 import { claudeFamily } from "../anthropic/claude_names.ts";
 import type { OpenAIConfig } from "../config.ts";
+import { createRedactor, type Redactor } from "../redact.ts";
 import { estimateInputTokens } from "../tokens.ts";
 import { fromOpenAIResponse } from "../translate/openai/from_openai.ts";
 import { PROVIDERS } from "../translate/openai/providers.ts";
@@ -45,12 +46,15 @@ import { upstreamStream } from "./upstream_stream.ts";
 export type * from "../anthropic/types.ts";
 export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "./backend.ts";
 export type { OpenAIConfig } from "../config.ts";
+export type { Redactor } from "../redact.ts";
 export type { ProviderName } from "../translate/openai/providers.ts";
 
 /** Options for {@linkcode createOpenAIBackend}. */
 export interface OpenAIBackendOptions {
   /** A fetch to send requests with (tests inject one; production uses the global fetch). */
   fetch?: typeof fetch;
+  /** Hides secrets in the errors the backend maps (default: one that knows `config.apiKey`). */
+  redact?: Redactor;
 }
 
 /**
@@ -74,6 +78,7 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
     config,
     client: createOpenAIClient(config, options.fetch ?? fetch),
     provider: PROVIDERS[config.provider],
+    redact: options.redact ?? createRedactor([config.apiKey]),
   };
   const stream = chatStream(call);
   return {
@@ -89,14 +94,14 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
 
     async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
       const { body, from } = chatRequest(call, request, ctx, false);
-      let json: unknown;
       try {
         const res = await call.client.post("/chat/completions", { body, signal: ctx.signal }).asResponse();
-        json = await res.json();
+        const json = await res.json();
+        // Inside the try: an error body sent with a 200 is mapped (and redacted) like any other.
+        return fromOpenAIResponse(json, { ...from, inputEstimate: estimateInputTokens(request) });
       } catch (err) {
-        throw mapError(err, request, ctx.model, config.baseUrl);
+        throw mapError(err, request, ctx.model, config.baseUrl, call.redact);
       }
-      return fromOpenAIResponse(json, { ...from, inputEstimate: estimateInputTokens(request) });
     },
 
     stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent[]> {

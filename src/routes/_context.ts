@@ -6,6 +6,7 @@
 import type { Backend, IdSource } from "../backends/backend.ts";
 import type { Logger, RequestLog } from "../log.ts";
 import type { TokenCounter } from "../tokens/token_counter.ts";
+import type { Redactor } from "../redact.ts";
 
 /** What `createApp` needs. */
 export interface AppDeps {
@@ -21,6 +22,8 @@ export interface AppDeps {
   pingMs?: number;
   /** Counts `count_tokens` requests the backend cannot count (default: one with the default limits). */
   tokenCounter?: TokenCounter;
+  /** Hides secrets in error answers and log lines (default: one that knows `apiKey`). */
+  redact?: Redactor;
 }
 
 /** The per-request state routes fill in. */

@@ -100,7 +100,8 @@ export interface BedrockJsonReply {
  * `{messageStart: {role}}`, `{contentBlockDelta: {...}}`, `{metadata: {...}}` or, for
  * InvokeModelWithResponseStream, `{chunk: {bytes: "<base64>"}}`. A key ending in `Exception`
  * (`throttlingException`, `modelStreamErrorException` ...) is sent as an exception frame
- * (`:message-type: exception`), after which the stream ends, like Bedrock.
+ * (`:message-type: exception`), after which the stream ends, like Bedrock. A `Uint8Array` payload is
+ * sent as the frame's body as is (a malformed, non-JSON frame).
  */
 export type BedrockStreamEvent = Record<string, unknown>;
 
@@ -1050,7 +1051,8 @@ function _frames(reply: BedrockStreamReply): Uint8Array[] {
           ":content-type": { type: "string", value: "application/json" },
           ":message-type": { type: "string", value: "event" },
         },
-      body: _encoder.encode(JSON.stringify(body)),
+      // A Uint8Array payload is sent as is (a malformed frame); anything else as JSON.
+      body: payload instanceof Uint8Array ? payload : _encoder.encode(JSON.stringify(body)),
     }));
     if (isException) break;
   }

@@ -7,6 +7,7 @@
 import type { BedrockRuntimeClient, ConverseCommandInput } from "@aws-sdk/client-bedrock-runtime";
 import type { MessagesRequest } from "../../anthropic/types.ts";
 import type { BedrockConfig } from "../../config.ts";
+import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import { type BedrockApi, bedrockModelInfo } from "../../translate/bedrock/bedrock_models.ts";
 import type { BedrockStreamOptions } from "../../translate/bedrock/converse_stream.ts";
@@ -25,6 +26,8 @@ export interface BedrockCall {
   client: BedrockRuntimeClient;
   /** The credentials chosen at start-up (its profile goes into login hints). */
   plan: AuthPlan;
+  /** Hides secrets in the errors and warnings its calls report. */
+  redact: Redactor;
 }
 
 const encoder = new TextEncoder();

@@ -13,6 +13,7 @@
  */
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import type { BedrockConfig } from "../../config.ts";
+import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
 import type { Backend } from "../backend.ts";
 import { upstreamStream } from "../upstream_stream.ts";
 import type { BedrockCall } from "./_call.ts";
@@ -43,7 +44,15 @@ export interface BedrockBackendOptions {
   listProfiles?: (() => Promise<InferenceProfile[]>) | false;
   /** Milliseconds describe() waits for credentials and the profile list. */
   describeTimeoutMs?: number;
+  /**
+   * Hides secrets in the errors the backend maps (default: one that knows the environment's AWS
+   * credentials); `credentials` are added to it.
+   */
+  redact?: Redactor;
 }
+
+// The start-up line names a model per family and up to two warnings: far below this.
+const BANNER_MAX = 4000;
 
 function readEnv(): Record<string, string | undefined> {
   try {
@@ -96,7 +105,10 @@ export async function createBedrockBackend(
     smallModelId: config.smallModelId,
     listProfiles: lister(options, shared),
   });
-  const call: BedrockCall = { config, client, plan };
+  const creds = options.credentials;
+  const redact = (options.redact ?? createRedactor(secretsOf(env)))
+    .with([creds?.accessKeyId, creds?.secretAccessKey, creds?.sessionToken]);
+  const call: BedrockCall = { config, client, plan, redact };
   const stream = bedrockStream(call);
   return {
     kind: "bedrock",
@@ -105,16 +117,20 @@ export async function createBedrockBackend(
     stream: (request, ctx) => upstreamStream(stream, request, ctx),
     countTokens: tokenCounter(call),
     listModels: () => listModels(config, resolver),
-    describe: () =>
-      describeBedrock({
-        config,
-        plan,
-        client,
-        resolver,
-        injectedCredentials: options.credentials !== undefined,
-        endpoint: options.endpoint,
-        env,
-        timeoutMs: options.describeTimeoutMs ?? 8000,
-      }),
+    // The line quotes the credential chain's and the profile listing's errors: redacted like any other.
+    describe: async () =>
+      redact.text(
+        await describeBedrock({
+          config,
+          plan,
+          client,
+          resolver,
+          injectedCredentials: options.credentials !== undefined,
+          endpoint: options.endpoint,
+          env,
+          timeoutMs: options.describeTimeoutMs ?? 8000,
+        }),
+        BANNER_MAX,
+      ),
   };
 }

@@ -101,6 +101,7 @@ async function openConverseStream(
  * @example
  * ```ts
  * import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+ * import { createRedactor } from "../../redact.ts";
  * import type { MessagesRequest } from "../../anthropic/types.ts";
  * import { upstreamStream } from "../upstream_stream.ts";
  *
@@ -108,6 +109,7 @@ async function openConverseStream(
  *   config: { kind: "bedrock", profileExplicit: false, region: "us-east-1", api: "auto" },
  *   client: new BedrockRuntimeClient({ region: "us-east-1" }),
  *   plan: { bearer: false, summary: "default AWS credential chain" },
+ *   redact: createRedactor([]),
  * });
  * const request: MessagesRequest = {
  *   model: "claude-sonnet-4-5",
@@ -139,7 +141,7 @@ export function bedrockStream(call: BedrockCall): StreamCall<Uint8Array | Conver
         : openConverseStream(call, input, request, ctx, signal);
     },
     mapError(err, request, ctx) {
-      return mapError(err, request, ctx.model, call.plan.profile);
+      return mapError(err, request, ctx.model, call.plan.profile, call.redact);
     },
   };
 }

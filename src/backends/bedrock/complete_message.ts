@@ -20,12 +20,14 @@ const decoder = new TextDecoder();
  * @example
  * ```ts
  * import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+ * import { createRedactor } from "../../redact.ts";
  *
  * const message = await completeMessage(
  *   {
  *     config: { kind: "bedrock", profileExplicit: false, region: "us-east-1", api: "converse" },
  *     client: new BedrockRuntimeClient({ region: "us-east-1" }),
  *     plan: { bearer: false, summary: "default AWS credential chain" },
+ *     redact: createRedactor([]),
  *   },
  *   {
  *     model: "claude-sonnet-4-5",
@@ -65,7 +67,7 @@ export async function completeMessage(
       );
       json = JSON.parse(decoder.decode(res.body));
     } catch (err) {
-      throw mapError(err, request, ctx.model, call.plan.profile);
+      throw mapError(err, request, ctx.model, call.plan.profile, call.redact);
     }
     return fromInvokeResponse(json, from);
   }
@@ -74,6 +76,6 @@ export async function completeMessage(
     const out = await call.client.send(new ConverseCommand(input), { abortSignal: ctx.signal });
     return fromConverseResponse(out, from);
   } catch (err) {
-    throw mapError(err, request, ctx.model, call.plan.profile);
+    throw mapError(err, request, ctx.model, call.plan.profile, call.redact);
   }
 }

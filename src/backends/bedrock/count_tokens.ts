@@ -42,11 +42,13 @@ function countInput(
  * @example
  * ```ts
  * import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+ * import { createRedactor } from "../../redact.ts";
  *
  * const countTokens = tokenCounter({
  *   config: { kind: "bedrock", profileExplicit: false, region: "us-east-1", api: "auto" },
  *   client: new BedrockRuntimeClient({ region: "us-east-1" }),
  *   plan: { bearer: false, summary: "default AWS credential chain" },
+ *   redact: createRedactor([]),
  * });
  * const tokens = await countTokens(
  *   { model: "claude-sonnet-4-5", messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }] },
@@ -82,8 +84,9 @@ export function tokenCounter(
       });
       return res.inputTokens;
     } catch (err) {
-      if (ctx.signal.aborted) throw mapError(err, request, ctx.model, call.plan.profile);
-      const name = shortError(err);
+      if (ctx.signal.aborted) throw mapError(err, request, ctx.model, call.plan.profile, call.redact);
+      // The warning reaches the client (x-relayx-warnings) and the log: Bedrock's words are redacted.
+      const name = call.redact.text(shortError(err));
       if (/^(ValidationException|AccessDeniedException|ResourceNotFoundException)/.test(name)) {
         noCount.add(modelId);
       }

@@ -7,6 +7,7 @@
  */
 import type { MessagesRequest } from "../../anthropic/types.ts";
 import { RelayError } from "../../errors.ts";
+import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import { rec } from "../../translate/_json.ts";
 import { fromBedrockError } from "../../translate/bedrock/bedrock_errors.ts";
@@ -27,17 +28,31 @@ function isAbort(err: unknown): boolean {
 }
 
 /**
- * Maps a failed Bedrock call. A {@linkcode RelayError} passes through; an abort becomes a 499; the
- * input-token estimate (for context-overflow messages) is computed only here, on failure.
+ * Maps a failed Bedrock call, through `redact` (the one place Bedrock's words reach the client: exception
+ * messages, stream exception frames, malformed events, exception causes). A {@linkcode RelayError} is
+ * redacted as well; an abort becomes a 499; the input-token estimate (for context-overflow messages) is
+ * computed only here, on failure.
  *
  * @example
  * ```ts
+ * import { createRedactor } from "../../redact.ts";
+ *
  * const request = { model: "claude-sonnet-4-5", messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "Hi" }] }] };
  * const err = Object.assign(new Error("Too many requests"), { name: "ThrottlingException" });
- * mapError(err, request, "us.anthropic.claude-sonnet-4-5-20250929-v1:0", undefined).status; // 429
+ * mapError(err, request, "us.anthropic.claude-sonnet-4-5-20250929-v1:0", undefined, createRedactor([])).status; // 429
  * ```
  */
 export function mapError(
+  err: unknown,
+  request: Omit<MessagesRequest, "max_tokens">,
+  model: string,
+  profile: string | undefined,
+  redact: Redactor,
+): RelayError {
+  return redact.error(classify(err, request, model, profile));
+}
+
+function classify(
   err: unknown,
   request: Omit<MessagesRequest, "max_tokens">,
   model: string,

@@ -24,4 +24,5 @@ export type { BedrockConfig } from "../../config.ts";
 export type { BedrockApi } from "../../translate/bedrock/bedrock_models.ts";
 export { type BedrockBackendOptions, createBedrockBackend } from "./bedrock_backend.ts";
 export type { StaticCredentials } from "./client.ts";
+export type { Redactor } from "../../redact.ts";
 export type { InferenceProfile } from "./profiles.ts";

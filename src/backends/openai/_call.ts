@@ -8,6 +8,7 @@ import type OpenAI from "openai";
 import type { MessagesRequest } from "../../anthropic/types.ts";
 import type { OpenAIConfig } from "../../config.ts";
 import { RelayError } from "../../errors.ts";
+import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import type { FromOpenAIOptions } from "../../translate/openai/from_openai.ts";
 import type { OpenAIChatRequest } from "../../translate/openai/openai_types.ts";
@@ -30,6 +31,8 @@ export interface OpenAICall {
   client: OpenAI;
   /** The quirks of the configured provider. */
   provider: ProviderProfile;
+  /** Hides secrets in the errors it maps. */
+  redact: Redactor;
 }
 
 /** A translated request: the chat-completions body, and how to translate the answer back. */
@@ -81,6 +84,7 @@ export function chatRequest(
  * import { createOpenAIClient } from "./client.ts";
  * import { PROVIDERS } from "../../translate/openai/providers.ts";
  * import type { OpenAIConfig } from "../../config.ts";
+ * import { createRedactor } from "../../redact.ts";
  *
  * const config: OpenAIConfig = {
  *   kind: "openai_compatible",
@@ -90,7 +94,12 @@ export function chatRequest(
  *   smallModel: "qwen3-coder",
  *   provider: "ollama",
  * };
- * const stream = chatStream({ config, client: createOpenAIClient(config, fetch), provider: PROVIDERS.ollama });
+ * const stream = chatStream({
+ *   config,
+ *   client: createOpenAIClient(config, fetch),
+ *   provider: PROVIDERS.ollama,
+ *   redact: createRedactor([config.apiKey]),
+ * });
  * ```
  */
 export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
@@ -105,7 +114,7 @@ export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
       return translateBatches(openAIChunkBatches(res.body), translator);
     },
     mapError(err, request, ctx) {
-      return mapError(err, request, ctx.model, call.config.baseUrl);
+      return mapError(err, request, ctx.model, call.config.baseUrl, call.redact);
     },
   };
 }

@@ -8,6 +8,7 @@
 import OpenAI from "openai";
 import type { MessagesRequest } from "../../anthropic/types.ts";
 import { RelayError } from "../../errors.ts";
+import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import { connectionError, fromOpenAIError } from "../../translate/openai/openai_errors.ts";
 import { contextWindow } from "../../translate/openai/providers.ts";
@@ -22,19 +23,31 @@ function parseBody(text: string): unknown {
 }
 
 /**
- * Maps a failed call. A {@linkcode RelayError} passes through; the input-token estimate (for
- * context-overflow messages) is computed only here, on failure.
+ * Maps a failed call, through `redact` (the one place an OpenAI-compatible upstream's words reach the
+ * client: error bodies, malformed chunks, exception causes). A {@linkcode RelayError} is redacted as
+ * well; the input-token estimate (for context-overflow messages) is computed only here, on failure.
  *
  * @example
  * ```ts
  * import { UpstreamHttpError } from "./client.ts";
+ * import { createRedactor } from "../../redact.ts";
  *
  * const request = { model: "claude-sonnet-4-5", messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "Hi" }] }] };
  * const err = new UpstreamHttpError(503, "Service Unavailable", new Headers());
- * mapError(err, request, "gpt-4.1", "https://api.openai.com/v1").status; // 529
+ * mapError(err, request, "gpt-4.1", "https://api.openai.com/v1", createRedactor([])).status; // 529
  * ```
  */
 export function mapError(
+  err: unknown,
+  request: Omit<MessagesRequest, "max_tokens">,
+  model: string,
+  baseUrl: string,
+  redact: Redactor,
+): RelayError {
+  return redact.error(classify(err, request, model, baseUrl));
+}
+
+function classify(
   err: unknown,
   request: Omit<MessagesRequest, "max_tokens">,
   model: string,
@@ -56,5 +69,10 @@ export function mapError(
     return new RelayError("timeout_error", `Upstream at ${baseUrl} timed out`);
   }
   if (err instanceof OpenAI.APIConnectionError) return connectionError(baseUrl, err.cause ?? err);
+  // `res.json()` of a 200 body that is not JSON; the parser's message quotes the body, so it stays in
+  // the cause (logged, redacted) and out of the answer.
+  if (err instanceof SyntaxError) {
+    return new RelayError("api_error", "Upstream answered with a body that is not JSON", { cause: err });
+  }
   return connectionError(baseUrl, err);
 }

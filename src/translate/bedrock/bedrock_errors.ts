@@ -112,6 +112,21 @@ function mapped(f: ErrorFacts, opts: BedrockErrorOptions, cause: unknown): Relay
 }
 
 /**
+ * A body that is not JSON (a 200 cut short, a gateway's HTML error page): the parser's message quotes
+ * it, so it stays in the cause (logged, redacted); the status still decides the error.
+ */
+function notJson(status: number | undefined, cause: SyntaxError): RelayError {
+  if (status === undefined || status < 400) {
+    return new RelayError("api_error", "Bedrock answered with a body that is not JSON", { cause });
+  }
+  const type = status === 502 || status === 503 ? "overloaded_error" : errorTypeForStatus(status);
+  return new RelayError(type, `Bedrock answered HTTP ${status} with a body that is not JSON`, {
+    shouldRetry: status >= 500 || status === 429,
+    cause,
+  });
+}
+
+/**
  * Maps anything a Bedrock call threw to a {@linkcode RelayError}: SDK exceptions by name (context
  * overflow rewritten to the text Claude Code compacts on), credential failures to a 401 that says how to
  * log in again, a missing region to a 500 that names `AWS_REGION`.
@@ -124,6 +139,7 @@ function mapped(f: ErrorFacts, opts: BedrockErrorOptions, cause: unknown): Relay
 export function fromBedrockError(err: unknown, opts: BedrockErrorOptions): RelayError {
   if (err instanceof RelayError) return err;
   const f = facts(err);
+  if (err instanceof SyntaxError) return notJson(f.status, err);
   if (CREDENTIAL_NAMES.has(f.name) || CREDENTIAL_TEXT.test(f.message)) {
     return credentialError(f, opts.profile, err);
   }

@@ -99,8 +99,18 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-function json(bytes: Uint8Array): unknown {
-  return bytes.length ? JSON.parse(decoder.decode(bytes)) : {};
+function parse(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // The text is kept whole: the backend's redactor (src/redact.ts) hides any credential in it and
+    // bounds it, which a cut made here could defeat. The parser's own message quotes a cut of it.
+    throw new RelayError("api_error", `Bedrock sent a malformed ${what}: ${text}`, { cause: err });
+  }
+}
+
+function json(bytes: Uint8Array, m: EventStreamMessage): unknown {
+  return bytes.length ? parse(decoder.decode(bytes), `${m.kind} frame ${m.type}`) : {};
 }
 
 function streamError(m: EventStreamMessage): RelayError {
@@ -110,17 +120,17 @@ function streamError(m: EventStreamMessage): RelayError {
 
 function converseEvent(m: EventStreamMessage): Record<string, unknown> {
   if (m.kind === "error") throw streamError(m);
-  return { [m.type]: json(m.body) };
+  return { [m.type]: json(m.body, m) };
 }
 
 /** The Anthropic event inside an InvokeModelWithResponseStream frame, if it carries one. */
 function invokeEvent(m: EventStreamMessage, errors?: BedrockErrorOptions): unknown {
   if (m.kind === "error") throw streamError(m);
-  if (m.kind === "exception") throw streamExceptionToError(m.type, json(m.body), errors);
+  if (m.kind === "exception") throw streamExceptionToError(m.type, json(m.body, m), errors);
   if (m.type !== "chunk") return undefined;
-  const payload = json(m.body) as { bytes?: unknown };
+  const payload = json(m.body, m) as { bytes?: unknown };
   return typeof payload.bytes === "string"
-    ? JSON.parse(decoder.decode(base64ToBytes(payload.bytes)))
+    ? parse(decoder.decode(base64ToBytes(payload.bytes)), "chunk")
     : undefined;
 }
 

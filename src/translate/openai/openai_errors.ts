@@ -25,8 +25,6 @@ interface ErrorInfo {
   type?: string;
 }
 
-const MAX_MESSAGE = 1000;
-
 /** Reads message, code and type from any of the error body shapes. */
 function errorInfo(body: unknown): ErrorInfo | undefined {
   if (typeof body === "string") {
@@ -39,7 +37,13 @@ function errorInfo(body: unknown): ErrorInfo | undefined {
         // Not JSON after all: the text is the message.
       }
     }
-    return text === "" ? undefined : { message: text };
+    if (text === "") return undefined;
+    // A gateway's error page (nginx, Cloudflare, a load balancer): its title says it all.
+    if (/^<(?:!doctype html|html)\b/i.test(text)) {
+      const title = text.match(/<title[^>]*>([^<]*)<\/title>/i)?.[1]?.trim();
+      return { message: title ? `${title} (HTML page)` : "an HTML page" };
+    }
+    return { message: text };
   }
   if (Array.isArray(body)) return errorInfo(body[0]);
   if (!isRecord(body)) return undefined;
@@ -63,15 +67,6 @@ function errorInfo(body: unknown): ErrorInfo | undefined {
 const LOCAL_OVERFLOW_RE =
   /context size|context overflow|context (?:is )?full|exceeds? the (?:available )?context/i;
 
-const SECRET_RE =
-  /\b(?:sk|rk|pk|gsk|xai|sk-or-v1|sk-proj)-[A-Za-z0-9_*.-]{6,}|\bAIza[0-9A-Za-z_-]{10,}|\bBearer\s+[^\s"']+/g;
-
-/** Upstream messages sometimes quote (part of) the key they rejected; it never reaches the client. */
-function redact(message: string): string {
-  const clean = message.replace(SECRET_RE, "[redacted]").trim();
-  return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE)}...` : clean;
-}
-
 function retryAfterOf(value: string | null | undefined): string | undefined {
   return value === null || value === undefined || value === "" ? undefined : value;
 }
@@ -85,6 +80,9 @@ function retryAfterOf(value: string | null | undefined): string | undefined {
  * 404 -> `not_found_error`; 408 -> 504 `timeout_error`; 413 -> `request_too_large`; 429 -> `rate_limit_error`
  * with `retry-after`; 502/503/504 -> 529 `overloaded_error`; other 5xx -> 500 `api_error`.
  *
+ * The message is the upstream's, whole: pass the error through a redactor (`createRedactor` of
+ * `src/redact.ts`, as the backend does) before showing it, since upstreams quote the key they rejected.
+ *
  * @example
  * ```ts
  * fromOpenAIError(400, { error: { message: "...", code: "context_length_exceeded" } }, { estimate: 9000, window: 8192 });
@@ -93,7 +91,9 @@ function retryAfterOf(value: string | null | undefined): string | undefined {
  */
 export function fromOpenAIError(status: number, body: unknown, opts: OpenAIErrorOptions): RelayError {
   const info = errorInfo(body);
-  const message = info ? redact(info.message) : `Upstream returned HTTP ${status}`;
+  // Upstream messages may quote (part of) the key they rejected: the backend passes the result through
+  // the redactor (src/redact.ts), which also bounds it; the overflow figures below need the text whole.
+  const message = info ? info.message.trim() : `Upstream returned HTTP ${status}`;
   // Rate limits ("tokens per minute") and auth errors can mention tokens without being about the window.
   if (info !== undefined && status !== 429 && status !== 401 && status !== 403) {
     if (

@@ -34,8 +34,9 @@ function parseChunk(payload: string): unknown {
   try {
     return JSON.parse(payload);
   } catch (err) {
-    const shown = payload.length > 200 ? `${payload.slice(0, 200)}...` : payload;
-    throw new RelayError("api_error", `Upstream sent a malformed stream chunk: ${shown}`, { cause: err });
+    // The chunk is kept whole: it may quote a credential, and a cut here could split one so that the
+    // redactor at the backend's edge (src/redact.ts, which also bounds the text) no longer knows it.
+    throw new RelayError("api_error", `Upstream sent a malformed stream chunk: ${payload}`, { cause: err });
   }
 }
 
@@ -55,12 +56,14 @@ async function* payloadBatches<T>(
   // flatten and rescan it on every chunk).
   let rest = "";
   let finished = false;
+  // The payloads of the current read not yet yielded.
+  let batch: T[] = [];
   try {
     while (true) {
+      batch = [];
       const { done, value } = await reader.read();
       // `stream: true` keeps a multi-byte character split across chunks whole.
       const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
-      const batch: T[] = [];
       let start = 0;
       let nl = text.indexOf("\n");
       while (nl !== -1) {
@@ -88,6 +91,10 @@ async function* payloadBatches<T>(
       }
       if (batch.length) yield batch;
     }
+  } catch (err) {
+    // Payloads of the same read before a malformed one still go out first, as if it had come later.
+    if (batch.length) yield batch;
+    throw err;
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();

@@ -149,3 +149,24 @@ Deno.test("streamExceptionToError()", async (t) => {
     assert.equal(e.message, "prompt is too long: 250000 tokens > 200000 maximum");
   });
 });
+
+Deno.test("fromBedrockError() maps a body that is not JSON by its status, without quoting it", () => {
+  const parseError = (status: number): SyntaxError => {
+    let err: SyntaxError | undefined;
+    try {
+      JSON.parse("<html><title>502 Bad Gateway</title></html>");
+    } catch (e) {
+      err = e as SyntaxError;
+    }
+    return Object.assign(err ?? new SyntaxError("not JSON"), { $metadata: { httpStatusCode: status } });
+  };
+  assert.equal(
+    summary(fromBedrockError(parseError(200), opts)),
+    "500 api_error retry=undefined | Bedrock answered with a body that is not JSON",
+  );
+  assert.equal(
+    summary(fromBedrockError(parseError(502), opts)),
+    "529 overloaded_error retry=true | Bedrock answered HTTP 502 with a body that is not JSON",
+  );
+  assert.equal(fromBedrockError(parseError(403), opts).type, "permission_error");
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { RelayError } from "../../../src/errors.ts";
+import { createRedactor } from "../../../src/redact.ts";
 import {
   connectionError,
   fromOpenAIError,
@@ -73,8 +74,9 @@ Deno.test("fromOpenAIError()", async (t) => {
     assert.equal(fromOpenAIError(404, { detail: "Not Found" }, opts).message, "Not Found");
   });
 
-  await t.step("blames the upstream key on 401 without repeating it", () => {
-    const err = fromOpenAIError(401, authError, opts);
+  await t.step("blames the upstream key on 401; the redactor the backend applies hides the key", () => {
+    const redact = createRedactor([]);
+    const err = redact.error(fromOpenAIError(401, authError, opts));
     assert.equal(err.type, "api_error");
     assert.equal(err.status, 500);
     assert.equal(err.shouldRetry, false);
@@ -82,10 +84,16 @@ Deno.test("fromOpenAIError()", async (t) => {
       err.message.startsWith("Upstream authentication failed: Incorrect API key provided: [redacted]"),
     );
     assert.ok(!err.message.includes("sk-proj"), err.message);
-    assert.ok(!fromOpenAIError(400, "bad header Bearer abc.def.ghi", opts).message.includes("abc.def"));
-    assert.ok(
-      !fromOpenAIError(400, "key AIzaSyA1234567890abcdefghij invalid", opts).message.includes("AIza"),
-    );
+    const shown = (body: string) => redact.error(fromOpenAIError(400, body, opts)).message;
+    assert.ok(!shown("bad header Bearer abc.def.ghi").includes("abc.def"));
+    assert.ok(!shown("key AIzaSyA1234567890abcdefghij invalid").includes("AIza"));
+  });
+
+  await t.step("names a gateway's HTML error page by its title", () => {
+    const page =
+      "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+    assert.equal(fromOpenAIError(502, page, opts).message, "502 Bad Gateway (HTML page)");
+    assert.equal(fromOpenAIError(502, "<html><body>down</body></html>", opts).message, "an HTML page");
   });
 
   await t.step("does not read rate limits that mention tokens as overflow", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { RelayError } from "../../../src/errors.ts";
-import { decodeSse, openAIChunks } from "../../../src/translate/openai/openai_sse.ts";
+import { decodeSse, openAIChunkBatches, openAIChunks } from "../../../src/translate/openai/openai_sse.ts";
 import textUnicode from "../../testdata/openai/text_unicode.sse" with { type: "text" };
 import { bytesStream, collect } from "./_openai_helpers.ts";
 
@@ -108,4 +108,30 @@ Deno.test("openAIChunks()", async (t) => {
       return true;
     });
   });
+
+  await t.step(
+    "keeps a long malformed payload whole, for the backend's redactor to hide and bound",
+    async () => {
+      const payload = `{"pad": "${"x".repeat(300)}", "key": secret-at-the-end}`;
+      const body = bytesStream(encoder.encode(`data: ${payload}\n\n`));
+      await assert.rejects(collect(openAIChunks(body)), (err: unknown) => {
+        assert.ok(err instanceof RelayError);
+        assert.equal(err.message, `Upstream sent a malformed stream chunk: ${payload}`);
+        return true;
+      });
+    },
+  );
+});
+
+Deno.test("openAIChunkBatches() yields the payloads read before a malformed one, then throws", async () => {
+  // One network read holding a good payload and a broken one.
+  const body = bytesStream(encoder.encode('data: {"a":1}\n\ndata: {"b":2}\n\ndata: {"broken\n\n'));
+  const seen: unknown[][] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const batch of openAIChunkBatches(body)) seen.push(batch);
+    })(),
+    (err: unknown) => err instanceof RelayError && err.type === "api_error",
+  );
+  assert.deepEqual(seen, [[{ a: 1 }, { b: 2 }]]);
 });
