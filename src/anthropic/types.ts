@@ -9,6 +9,7 @@
  * @module
  */
 export * from "./content_block.ts";
+export * from "./beta_blocks.ts";
 export type * from "./messages_request.ts";
 export type * from "./message_response.ts";
 export type * from "./stream_event.ts";

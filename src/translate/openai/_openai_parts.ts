@@ -6,6 +6,7 @@
  */
 import type { ContentBlock, DocumentBlock, ImageSource, ToolResultBlock } from "../../anthropic/types.ts";
 import { RelayError } from "../../errors.ts";
+import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 import { isServerToolBlock, toolReferenceText } from "../prepare.ts";
 import type { OpenAICacheControl, OpenAIContentPart, OpenAITextPart } from "./openai_types.ts";
 import type { ProviderProfile } from "./providers.ts";
@@ -127,6 +128,10 @@ export function userParts(block: ContentBlock, path: string, ctx: PartContext): 
     ctx.warn("messages: server-tool blocks were dropped");
     return [];
   }
+  if (isForeignBlock(block)) {
+    const text = foreignBlockText(block, ctx.warn);
+    return text ? userParts(text, path, ctx) : [];
+  }
   switch (block.type) {
     case "text":
       return block.text === "" ? [] : [textPart(block.text, cacheOf(block, ctx.provider.cacheControl))];
@@ -191,6 +196,11 @@ export function toolResultContent(
         case "tool_reference":
           texts.push(toolReferenceText(item.tool_name));
           break;
+        case "unknown": {
+          const text = foreignBlockText(item, ctx.warn);
+          if (text) texts.push(text.text);
+          break;
+        }
         default: {
           const never: never = item;
           throw new Error(`Unknown tool result content: ${JSON.stringify(never)}`);

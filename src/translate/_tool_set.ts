@@ -1,0 +1,92 @@
+/**
+ * The tools a backend that runs only custom tools is sent: the request's custom tools, Claude Code's
+ * deferred tools once loaded, and the tool changes the conversation made (`tool_addition` and
+ * `tool_removal` blocks, and the `tool_changes` a compaction summary carries for the range it replaced).
+ *
+ * @module
+ */
+import type { CustomTool, Message, Tool, ToolAdditionBlock, ToolRemovalBlock } from "../anthropic/types.ts";
+
+type ToolChange = ToolAdditionBlock | ToolRemovalBlock;
+
+/** True for client-defined tools; any other `type` is a tool Anthropic runs on its own servers. */
+export function isCustomTool(tool: Tool): tool is CustomTool {
+  return (tool.type === undefined || tool.type === "custom") && "input_schema" in tool;
+}
+
+function serverToolDropped(tool: Tool, warn: (message: string) => void): void {
+  warn(`tools: server tool "${tool.name}" (${tool.type}) cannot run on this backend and was dropped`);
+}
+
+/** The tools named by `tool_reference` blocks in tool results (Claude Code's tool search). */
+function referencedTools(messages: Message[]): Set<string> {
+  const names = new Set<string>();
+  for (const m of messages) {
+    if (m.role !== "user") continue;
+    for (const b of m.content) {
+      if (b.type !== "tool_result" || !Array.isArray(b.content)) continue;
+      for (const c of b.content) if (c.type === "tool_reference") names.add(c.tool_name);
+    }
+  }
+  return names;
+}
+
+/** The conversation's tool changes, in order. */
+function toolChanges(messages: Message[]): ToolChange[] {
+  const changes: ToolChange[] = [];
+  for (const m of messages) {
+    for (const b of m.content) {
+      if (b.type === "tool_addition" || b.type === "tool_removal") changes.push(b);
+      else if (b.type === "compaction" && b.content && b.tool_changes) changes.push(...b.tool_changes);
+    }
+  }
+  return changes;
+}
+
+/**
+ * The custom tools in effect at the end of the conversation, in the request's order, then those defined
+ * by tool changes in order of addition; undefined when the request has no tools and makes no change.
+ * Server tools are dropped with a warning. A deferred tool (`defer_loading`) is sent once a tool reference
+ * or a tool addition loaded it, as Anthropic's tool search would.
+ */
+export function toolSet(
+  tools: readonly Tool[] | undefined,
+  messages: Message[],
+  warn: (message: string) => void,
+): CustomTool[] | undefined {
+  const changes = toolChanges(messages);
+  if (tools === undefined && changes.length === 0) return undefined;
+  const referenced = referencedTools(messages);
+  const known = new Map<string, CustomTool>();
+  const active = new Set<string>();
+  for (const tool of tools ?? []) {
+    if (!isCustomTool(tool)) {
+      serverToolDropped(tool, warn);
+      continue;
+    }
+    known.set(tool.name, tool);
+    if (!tool.defer_loading || referenced.has(tool.name)) active.add(tool.name);
+  }
+  const defined: CustomTool[] = [];
+  for (const { type, tool } of changes) {
+    if (tool.type === "tool_definition") {
+      if (!isCustomTool(tool.definition)) {
+        serverToolDropped(tool.definition, warn);
+        continue;
+      }
+      if (!known.has(tool.definition.name)) defined.push(tool.definition);
+      known.set(tool.definition.name, tool.definition);
+      active.add(tool.definition.name);
+    } else if (tool.type === "tool_reference") {
+      if (type === "tool_removal") active.delete(tool.name);
+      else if (known.has(tool.name)) active.add(tool.name);
+    }
+    // MCP tools and toolsets cannot run here; the block's text says so with a warning.
+  }
+  const out: CustomTool[] = [];
+  for (const { name } of [...(tools ?? []).filter(isCustomTool), ...defined]) {
+    const tool = known.get(name);
+    if (tool && active.delete(name)) out.push(tool);
+  }
+  return out;
+}
