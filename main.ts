@@ -91,7 +91,12 @@ async function createBackend(config: Config): Promise<Backend> {
 export async function createRelay(env: Record<string, string | undefined>): Promise<Relay> {
   const config = parseConfig(env);
   const backend = await createBackend(config);
-  const app = createApp({ backend, apiKey: config.apiKey, log: createLogger(config.logFormat) });
+  const app = createApp({
+    backend,
+    apiKey: config.apiKey,
+    log: createLogger(config.logFormat),
+    limits: config.limits,
+  });
   return { fetch: async (request) => await app.fetch(request), backend, config };
 }
 

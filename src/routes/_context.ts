@@ -4,6 +4,7 @@
  * @module
  */
 import type { Backend, IdSource } from "../backends/backend.ts";
+import type { Limits } from "../limits.ts";
 import type { Logger, RequestLog } from "../log.ts";
 
 /** What `createApp` needs. */
@@ -18,6 +19,8 @@ export interface AppDeps {
   apiKey?: string;
   /** Idle milliseconds before a stream sends `ping`. */
   pingMs?: number;
+  /** Timeouts and limits (`config.limits`); the defaults where absent. */
+  limits?: Limits;
 }
 
 /** The per-request state routes fill in. */
