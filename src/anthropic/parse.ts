@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_LIMITS } from "../limits.ts";
+import { checkModel, checkNesting, checkToolUseIds } from "./_checks.ts";
 import type { CountTokensRequest, Message, MessagesRequest, TextBlock, ThinkingConfig } from "./types.ts";
 import { block, cacheControl, text, tool } from "./_block_schemas.ts";
 import { RelayError } from "../errors.ts";
@@ -56,7 +57,7 @@ const thinking = z.union([
 
 const common = {
   model: z.string().min(1),
-  messages: z.array(message).min(1, "Expected at least one message"),
+  messages: z.array(message).min(1, "Expected at least one message").max(100_000, "At most 100000 messages"),
   system: z.union([z.string(), z.array(text)]).optional(),
   tools: z.array(tool).optional(),
   tool_choice: toolChoice.optional(),
@@ -171,20 +172,6 @@ export interface ParseOptions {
   maxModelLength?: number;
 }
 
-// Checked before zod reads the body: a 10 MB model name is rejected at the cost of one property read,
-// and never reaches a log line or an error message.
-function checkModel(body: unknown, options: ParseOptions): void {
-  if (typeof body !== "object" || body === null || !("model" in body)) return;
-  const max = options.maxModelLength ?? DEFAULT_LIMITS.maxModelLength;
-  if (typeof body.model === "string" && body.model.length > max) {
-    throw new RelayError(
-      "invalid_request_error",
-      `model: Too long: expected at most ${max} characters, got ${body.model.length}`,
-      { shouldRetry: false },
-    );
-  }
-}
-
 /**
  * Parses a `POST /v1/messages` body.
  *
@@ -207,10 +194,12 @@ export function parseMessagesRequest(
   betaHeader: string | null = null,
   options: ParseOptions = {},
 ): MessagesRequest {
-  checkModel(body, options);
+  checkModel(body, options.maxModelLength ?? DEFAULT_LIMITS.maxModelLength);
+  checkNesting(body);
   const r = messagesSchema.safeParse(body);
   if (!r.success) fail(r.error);
   const b = r.data;
+  checkToolUseIds(b.messages);
   return {
     ...b,
     messages: messages(b),
@@ -237,10 +226,12 @@ export function parseCountTokensRequest(
   betaHeader: string | null = null,
   options: ParseOptions = {},
 ): CountTokensRequest {
-  checkModel(body, options);
+  checkModel(body, options.maxModelLength ?? DEFAULT_LIMITS.maxModelLength);
+  checkNesting(body);
   const r = countSchema.safeParse(body);
   if (!r.success) fail(r.error);
   const b = r.data;
+  checkToolUseIds(b.messages);
   return {
     ...b,
     messages: messages(b),

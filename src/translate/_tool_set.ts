@@ -15,7 +15,9 @@ export function isCustomTool(tool: Tool): tool is CustomTool {
 }
 
 function serverToolDropped(tool: Tool, warn: (message: string) => void): void {
-  warn(`tools: server tool "${tool.name}" (${tool.type}) cannot run on this backend and was dropped`);
+  // Names and types are the client's text: bounded, as they land in a header and a log line.
+  const [name, type] = [tool.name.slice(0, 64), String(tool.type).slice(0, 64)];
+  warn(`tools: server tool "${name}" (${type}) cannot run on this backend and was dropped`);
 }
 
 /** The tools named by `tool_reference` blocks in tool results (Claude Code's tool search). */

@@ -57,7 +57,9 @@ function unknownText(b: UnknownBlock, warn: (message: string) => void): string |
     const value = b.block[key];
     if (typeof value === "string" && value.trim() !== "") return value;
   }
-  warn(`messages: blocks of type "${b.block.type}" are not supported by this backend and were dropped`);
+  // The type is the client's text: bounded, as it lands in a header and a log line.
+  const type = b.block.type.slice(0, 64);
+  warn(`messages: blocks of type "${type}" are not supported by this backend and were dropped`);
   return undefined;
 }
 

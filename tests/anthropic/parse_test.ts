@@ -204,3 +204,40 @@ Deno.test("parseMessagesRequest() caps the length of model", async (t) => {
     );
   });
 });
+
+Deno.test("parseMessagesRequest() refuses what no upstream should be sent", async (t) => {
+  const call = (id: string) => ({ type: "tool_use", id, name: "Bash", input: {} });
+  await t.step("two tool calls with one id, naming the second", () => {
+    rejects({
+      ...ok,
+      messages: [
+        { role: "user", content: "a" },
+        { role: "assistant", content: [call("toolu_1")] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1" }] },
+        { role: "system", content: "cleared", clear_at: "next_user_message" },
+        { role: "assistant", content: [{ type: "text", text: "again" }, call("toolu_1")] },
+      ],
+    }, /^messages\.4\.content\.1\.id: tool_use ids must be unique/);
+  });
+  await t.step("JSON nested deeper than 512 levels, naming where", () => {
+    let input: unknown = 1;
+    for (let d = 0; d < 10_000; d++) input = [input];
+    rejects(
+      {
+        ...ok,
+        messages: [{ role: "assistant", content: [{ type: "tool_use", id: "t", name: "x", input }] }],
+      },
+      /^messages\.0\.content\.0\.input: Nested too deeply/,
+    );
+    let fine: unknown = 1;
+    for (let d = 0; d < 400; d++) fine = { a: fine };
+    parseMessagesRequest({
+      ...ok,
+      tools: [{ name: "x", input_schema: { type: "object", properties: fine } }],
+    });
+  });
+  await t.step("more than 100,000 messages", () => {
+    const messages = Array.from({ length: 100_001 }, () => ({ role: "user", content: "x" }));
+    rejects({ ...ok, messages }, /^messages: /);
+  });
+});

@@ -5,13 +5,7 @@
  *
  * @module
  */
-import type {
-  ContentBlock,
-  Message,
-  MessagesRequest,
-  TextBlock,
-  ToolUseBlock,
-} from "../../anthropic/types.ts";
+import type { Message, MessagesRequest, TextBlock, ToolUseBlock } from "../../anthropic/types.ts";
 import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 import { isServerToolBlock } from "../prepare.ts";
 import { decodeSignature } from "../signature.ts";
@@ -27,6 +21,7 @@ import {
   cacheOf,
   collapse,
   type PartContext,
+  systemBlocks,
   textPart,
   toolResultContent,
   userParts,
@@ -162,16 +157,6 @@ class Conversation {
     this.#flushUser();
     return this.messages;
   }
-}
-
-/** A system message's text; a tool change it carries (Claude Code's mid-conversation tool changes) reads as text. */
-function systemBlocks(content: readonly ContentBlock[], ctx: PartContext): TextBlock[] {
-  const texts: TextBlock[] = [];
-  for (const b of content) {
-    const t = b.type === "text" ? b : isForeignBlock(b) ? foreignBlockText(b, ctx.warn) : undefined;
-    if (t) texts.push(t);
-  }
-  return texts;
 }
 
 function systemText(blocks: TextBlock[], ctx: PartContext): OpenAITextPart[] | undefined {

@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { ContentBlock, DocumentBlock, ImageSource, ToolResultBlock } from "../../anthropic/types.ts";
+import type {
+  ContentBlock,
+  DocumentBlock,
+  ImageSource,
+  TextBlock,
+  ToolResultBlock,
+} from "../../anthropic/types.ts";
 import { RelayError } from "../../errors.ts";
 import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 import { isServerToolBlock, toolReferenceText } from "../prepare.ts";
@@ -212,4 +218,14 @@ export function toolResultContent(
   let text = texts.join("\n");
   if (block.is_error) text = `Error: ${text}`;
   return { content: cache ? [textPart(text, cache)] : text, attachments };
+}
+
+/** A system message's text; a tool change it carries (Claude Code's mid-conversation tool changes) reads as text. */
+export function systemBlocks(content: readonly ContentBlock[], ctx: PartContext): TextBlock[] {
+  const texts: TextBlock[] = [];
+  for (const b of content) {
+    const t = b.type === "text" ? b : isForeignBlock(b) ? foreignBlockText(b, ctx.warn) : undefined;
+    if (t) texts.push(t);
+  }
+  return texts;
 }
