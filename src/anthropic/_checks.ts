@@ -26,20 +26,22 @@ export function checkModel(body: unknown, max: number): void {
   throw invalid(`model: Too long: expected at most ${max} characters, got ${body.model.length}`);
 }
 
-// The path to the first value nested deeper than `left` more levels, or undefined. Recursion stops at the
-// limit, so it cannot exhaust the stack itself; it visits objects only (strings are never scanned).
-function tooDeep(value: unknown, left: number): PropertyKey[] | undefined {
-  if (!isRecord(value)) return undefined;
+// The path to the first value nested deeper than `left` more levels below the object `value`, or
+// undefined. Recursion stops at the limit, so it cannot exhaust the stack itself; only objects are visited
+// (about 1.7 µs for a 60 KB Claude Code request, most of it in the tools' schemas).
+function tooDeep(value: object, left: number): PropertyKey[] | undefined {
   if (left === 0) return [];
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const path = tooDeep(value[i], left - 1);
+      const v: unknown = value[i];
+      const path = typeof v === "object" && v !== null ? tooDeep(v, left - 1) : undefined;
       if (path) return [i, ...path];
     }
     return undefined;
   }
   for (const key in value) {
-    const path = tooDeep(value[key], left - 1);
+    const v: unknown = (value as Record<string, unknown>)[key];
+    const path = typeof v === "object" && v !== null ? tooDeep(v, left - 1) : undefined;
     if (path) return [key, ...path];
   }
   return undefined;
@@ -50,7 +52,7 @@ function tooDeep(value: unknown, left: number): PropertyKey[] | undefined {
  * upstream exhausts the stack. Refused at the door, naming where it starts.
  */
 export function checkNesting(body: unknown): void {
-  const path = tooDeep(body, MAX_NESTING);
+  const path = isRecord(body) ? tooDeep(body, MAX_NESTING) : undefined;
   if (!path) return;
   const where = path.length ? path.slice(0, 5).map(String).join(".") : "body";
   throw invalid(`${where}: Nested too deeply: more than ${MAX_NESTING} levels of arrays and objects`);

@@ -3,8 +3,8 @@
  *
  * Requests arrive in it, responses leave in it, and every backend translates to and
  * from it. Only the fields relayx reads are typed precisely; the rest stay `unknown`.
- * This module gathers the four that define it: content blocks, request bodies, response messages and
- * stream events.
+ * This module gathers what defines it: content blocks (and the blocks of beta features), request bodies,
+ * response messages and stream events.
  *
  * @module
  */

@@ -20,29 +20,40 @@ function serverToolDropped(tool: Tool, warn: (message: string) => void): void {
   warn(`tools: server tool "${name}" (${type}) cannot run on this backend and was dropped`);
 }
 
-/** The tools named by `tool_reference` blocks in tool results (Claude Code's tool search). */
-function referencedTools(messages: Message[]): Set<string> {
-  const names = new Set<string>();
-  for (const m of messages) {
-    if (m.role !== "user") continue;
-    for (const b of m.content) {
-      if (b.type !== "tool_result" || !Array.isArray(b.content)) continue;
-      for (const c of b.content) if (c.type === "tool_reference") names.add(c.tool_name);
-    }
-  }
-  return names;
+/** What the conversation does to the tools: references that load deferred tools, and changes in order. */
+interface ToolEvents {
+  /** Tools named by `tool_reference` blocks in tool results (Claude Code's tool search). */
+  referenced: Set<string>;
+  /** Tool additions and removals, a compaction's `tool_changes` included. */
+  changes: ToolChange[];
 }
 
-/** The conversation's tool changes, in order. */
-function toolChanges(messages: Message[]): ToolChange[] {
-  const changes: ToolChange[] = [];
+// One pass over the blocks: this runs on every request.
+function toolEvents(messages: Message[]): ToolEvents {
+  const events: ToolEvents = { referenced: new Set(), changes: [] };
   for (const m of messages) {
     for (const b of m.content) {
-      if (b.type === "tool_addition" || b.type === "tool_removal") changes.push(b);
-      else if (b.type === "compaction" && b.content && b.tool_changes) changes.push(...b.tool_changes);
+      if (b.type === "tool_result" && m.role === "user" && Array.isArray(b.content)) {
+        for (const c of b.content) if (c.type === "tool_reference") events.referenced.add(c.tool_name);
+      } else if (b.type === "tool_addition" || b.type === "tool_removal") events.changes.push(b);
+      else if (b.type === "compaction" && b.content && b.tool_changes) events.changes.push(...b.tool_changes);
     }
   }
-  return changes;
+  return events;
+}
+
+/** The custom tools, deferred ones only once referenced: the whole answer when nothing changed the tools. */
+function loaded(
+  tools: readonly Tool[],
+  referenced: Set<string>,
+  warn: (message: string) => void,
+): CustomTool[] {
+  const out: CustomTool[] = [];
+  for (const tool of tools) {
+    if (!isCustomTool(tool)) serverToolDropped(tool, warn);
+    else if (!tool.defer_loading || referenced.has(tool.name)) out.push(tool);
+  }
+  return out;
 }
 
 /**
@@ -56,9 +67,8 @@ export function toolSet(
   messages: Message[],
   warn: (message: string) => void,
 ): CustomTool[] | undefined {
-  const changes = toolChanges(messages);
-  if (tools === undefined && changes.length === 0) return undefined;
-  const referenced = referencedTools(messages);
+  const { referenced, changes } = toolEvents(messages);
+  if (changes.length === 0) return tools && loaded(tools, referenced, warn);
   const known = new Map<string, CustomTool>();
   const active = new Set<string>();
   for (const tool of tools ?? []) {
