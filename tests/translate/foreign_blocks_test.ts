@@ -7,6 +7,7 @@ import { foreignBlockText } from "../../src/translate/foreign_blocks.ts";
 import { PROVIDERS } from "../../src/translate/openai/providers.ts";
 import { toOpenAIRequest } from "../../src/translate/openai/to_openai.ts";
 import { prepareRequest } from "../../src/translate/prepare.ts";
+import { countInputTokens, estimateInputTokens } from "../../src/tokens.ts";
 import { betaConversation, compactedConversation } from "../support/beta_requests.ts";
 import { forSnapshot } from "./bedrock/_bedrock_helpers.ts";
 
@@ -175,4 +176,21 @@ Deno.test("every translator renders the blocks of beta features and unknown bloc
       }
     }
   });
+});
+
+Deno.test("token counting counts the blocks of beta features and unknown blocks", async () => {
+  const withBlocks = prepareRequest(parseMessagesRequest(betaConversation()), () => {});
+  const without = {
+    ...withBlocks,
+    messages: withBlocks.messages.map((m) => ({
+      ...m,
+      content: m.content.filter((b) =>
+        b.type === "text" || b.type === "tool_use" || b.type === "tool_result"
+      ),
+    })),
+  };
+  assert.ok(estimateInputTokens(withBlocks) > estimateInputTokens(without) + 20);
+  assert.ok((await countInputTokens(withBlocks)) > (await countInputTokens(without)) + 20);
+  const unknown = prepareRequest(unknownBlocks(), () => {});
+  assert.ok(estimateInputTokens(unknown) > 0);
 });
