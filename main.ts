@@ -110,6 +110,7 @@ export async function createRelay(env: Record<string, string | undefined>): Prom
     log: createLogger(config.logFormat, redact),
     redact,
     tokenCounter: createTokenCounter(config.limits),
+    limits: config.limits,
   });
   return { fetch: async (request) => await app.fetch(request), backend, config };
 }

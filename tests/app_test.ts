@@ -65,7 +65,9 @@ Deno.test("createApp() answers errors in the Anthropic envelope", async (t) => {
   await t.step("a bad content block is a 400 naming messages.N.content.M", async () => {
     const { post } = setup();
     const res = await post("/v1/messages", {
-      body: body({ messages: [{ role: "user", content: [{ type: "text", text: "a" }, { type: "bogus" }] }] }),
+      body: body({
+        messages: [{ role: "user", content: [{ type: "text", text: "a" }, { type: "text", text: 42 }] }],
+      }),
     });
     assert.equal(res.status, 400);
     assert.match((await envelope(res)).message, /^messages\.0\.content\.1/);

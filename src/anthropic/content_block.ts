@@ -1,9 +1,11 @@
 /**
  * The content blocks of request messages: text, images, documents, search results, tool calls and their
- * results, thinking, and the server-tool blocks relayx drops.
+ * results, thinking, the server-tool blocks relayx drops, and the blocks of beta features no other upstream
+ * understands ({@linkcode ForeignBlock}, in `beta_blocks.ts`).
  *
  * @module
  */
+import type { ForeignBlock, UnknownBlock } from "./beta_blocks.ts";
 
 /** A prompt-caching breakpoint. */
 export interface CacheControl {
@@ -101,13 +103,14 @@ export interface ToolReferenceBlock {
   tool_name: string;
 }
 
-/** What a tool_result may contain. */
+/** What a tool_result may contain (an unknown kind, such as a newer client's `browser_state`, is kept wrapped). */
 export type ToolResultContent =
   | TextBlock
   | ImageBlock
   | DocumentBlock
   | SearchResultBlock
-  | ToolReferenceBlock;
+  | ToolReferenceBlock
+  | UnknownBlock;
 
 /** The client's answer to a tool call. */
 export interface ToolResultBlock {
@@ -171,4 +174,5 @@ export type ContentBlock =
   | ToolResultBlock
   | ThinkingBlock
   | RedactedThinkingBlock
-  | ServerToolBlock;
+  | ServerToolBlock
+  | ForeignBlock;

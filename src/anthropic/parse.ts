@@ -7,109 +7,23 @@
  * @module
  */
 import { z } from "zod";
-import {
-  type CountTokensRequest,
-  type Message,
-  type MessagesRequest,
-  SERVER_TOOL_BLOCK_TYPES,
-  type TextBlock,
-} from "./types.ts";
+import { DEFAULT_LIMITS } from "../limits.ts";
+import { checkModel, checkNesting, checkToolUseIds } from "./_checks.ts";
+import type { CountTokensRequest, Message, MessagesRequest, TextBlock, ThinkingConfig } from "./types.ts";
+import { block, cacheControl, text, tool } from "./_block_schemas.ts";
 import { RelayError } from "../errors.ts";
 
-const cacheControl = z.object({ type: z.literal("ephemeral"), ttl: z.enum(["5m", "1h"]).optional() })
-  .nullable()
-  .optional();
+const content = z.union([z.string(), z.array(block)]);
 
-const text = z.object({
-  type: z.literal("text"),
-  text: z.string(),
-  cache_control: cacheControl,
-  citations: z.unknown().optional(),
-});
-
-const imageSource = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("base64"), media_type: z.string(), data: z.string() }),
-  z.object({ type: z.literal("url"), url: z.string() }),
-  z.object({ type: z.literal("file"), file_id: z.string() }),
-]);
-
-const image = z.object({ type: z.literal("image"), source: imageSource, cache_control: cacheControl });
-
-const document = z.object({
-  type: z.literal("document"),
-  source: z.discriminatedUnion("type", [
-    z.object({ type: z.literal("base64"), media_type: z.string(), data: z.string() }),
-    z.object({ type: z.literal("text"), media_type: z.string(), data: z.string() }),
-    z.object({ type: z.literal("content"), content: z.union([z.string(), z.array(z.union([text, image]))]) }),
-    z.object({ type: z.literal("url"), url: z.string() }),
-    z.object({ type: z.literal("file"), file_id: z.string() }),
-  ]),
-  title: z.string().nullable().optional(),
-  context: z.string().nullable().optional(),
-  citations: z.unknown().optional(),
-  cache_control: cacheControl,
-});
-
-const searchResult = z.object({
-  type: z.literal("search_result"),
-  source: z.string(),
-  title: z.string(),
-  content: z.array(text),
-  cache_control: cacheControl,
-});
-
-const toolReference = z.object({ type: z.literal("tool_reference"), tool_name: z.string() });
-
-const toolResult = z.object({
-  type: z.literal("tool_result"),
-  tool_use_id: z.string(),
-  content: z.union([
-    z.string(),
-    z.array(z.discriminatedUnion("type", [text, image, document, searchResult, toolReference])),
-  ]).optional(),
-  is_error: z.boolean().optional(),
-  cache_control: cacheControl,
-});
-
-const serverBlock = z.looseObject({ type: z.enum(SERVER_TOOL_BLOCK_TYPES) });
-
-const block = z.discriminatedUnion("type", [
-  text,
-  image,
-  document,
-  searchResult,
+// A mid-conversation system message may carry only a per-turn `output_config` (no content), and
+// `clear_at: "next_user_message"` hides it once a later user message exists.
+const message = z.discriminatedUnion("role", [
+  z.object({ role: z.enum(["user", "assistant"]), content }),
   z.object({
-    type: z.literal("tool_use"),
-    id: z.string(),
-    name: z.string(),
-    input: z.unknown(),
-    cache_control: cacheControl,
+    role: z.literal("system"),
+    content: content.optional(),
+    clear_at: z.enum(["next_user_message", "never"]).nullable().optional().catch(undefined),
   }),
-  toolResult,
-  z.object({ type: z.literal("thinking"), thinking: z.string(), signature: z.string() }),
-  z.object({ type: z.literal("redacted_thinking"), data: z.string() }),
-  serverBlock,
-]);
-
-const message = z.object({
-  role: z.enum(["user", "assistant", "system"]),
-  content: z.union([z.string(), z.array(block)]),
-});
-
-const tool = z.union([
-  z.object({
-    type: z.literal("custom").optional(),
-    name: z.string().min(1),
-    description: z.string().optional(),
-    input_schema: z.record(z.string(), z.unknown()),
-    cache_control: cacheControl,
-    defer_loading: z.boolean().optional(),
-    strict: z.boolean().optional(),
-  }),
-  // Server tools (web_search_*, ...): any other type. A "custom" tool never falls through to here, so that
-  // a bad input_schema is a 400 naming it rather than a tool no backend can translate.
-  // (z.custom, not .refine: zod takes a branch that fails only a refinement as the union's match.)
-  z.looseObject({ type: z.string().pipe(z.custom<string>((t) => t !== "custom")), name: z.string() }),
 ]);
 
 const toolChoice = z.discriminatedUnion("type", [
@@ -121,19 +35,29 @@ const toolChoice = z.discriminatedUnion("type", [
 
 const display = z.enum(["summarized", "omitted"]).optional().catch("summarized");
 
-const thinking = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("enabled"),
-    budget_tokens: z.number().int(),
-    display: display,
-  }),
-  z.object({ type: z.literal("adaptive"), display: display }),
-  z.object({ type: z.literal("disabled") }),
+const THINKING_TYPES: ReadonlySet<string> = new Set(["enabled", "adaptive", "disabled"]);
+
+// A thinking type newer than relayx is no 400: `between_tools` (thinking between tool calls) is closest to
+// adaptive thinking, and any other leaves thinking to the backend's default.
+const thinking = z.union([
+  z.discriminatedUnion("type", [
+    z.object({
+      type: z.literal("enabled"),
+      budget_tokens: z.number().int(),
+      display: display,
+    }),
+    z.object({ type: z.literal("adaptive"), display: display }),
+    z.object({ type: z.literal("disabled") }),
+  ]),
+  z.looseObject({ type: z.string().pipe(z.custom<string>((t) => !THINKING_TYPES.has(t as string))) })
+    .transform((t): ThinkingConfig | undefined =>
+      t.type === "between_tools" ? { type: "adaptive" } : undefined
+    ),
 ]);
 
 const common = {
   model: z.string().min(1),
-  messages: z.array(message).min(1, "Expected at least one message"),
+  messages: z.array(message).min(1, "Expected at least one message").max(100_000, "At most 100000 messages"),
   system: z.union([z.string(), z.array(text)]).optional(),
   tools: z.array(tool).optional(),
   tool_choice: toolChoice.optional(),
@@ -206,12 +130,22 @@ type _NoExtraFields = [
 ] extends [never, never] ? true : never;
 const _noExtraFields: _NoExtraFields = true;
 
-// String content is one text block; normalising here spares every translator the two shapes.
+// String content is one text block; normalising here spares every translator the two shapes. A system
+// message without content (only a per-turn output_config) has nothing for a model, nor has one cleared by a
+// later user message ("next_user_message": Anthropic keeps it in the list but no longer shows it).
 function messages(body: Common): Message[] {
-  return body.messages.map((m) => ({
-    role: m.role,
-    content: typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content,
-  }));
+  const lastUser = body.messages.findLastIndex((m) => m.role === "user");
+  const out: Message[] = [];
+  body.messages.forEach((m, i) => {
+    if (
+      m.role === "system" && (m.content === undefined || (m.clear_at === "next_user_message" && i < lastUser))
+    ) {
+      return;
+    }
+    const c = m.content ?? [];
+    out.push({ role: m.role, content: typeof c === "string" ? [{ type: "text", text: c }] : c });
+  });
+  return out;
 }
 
 function system(body: Common): TextBlock[] | undefined {
@@ -232,15 +166,40 @@ function outputConfig(body: Common): MessagesRequest["output_config"] {
     : undefined;
 }
 
+/** What parsing needs from the configuration. */
+export interface ParseOptions {
+  /** The longest `model` accepted (default {@linkcode DEFAULT_LIMITS}`.maxModelLength`). */
+  maxModelLength?: number;
+}
+
 /**
  * Parses a `POST /v1/messages` body.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const request = parseMessagesRequest(
+ *   { model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "Hello" }] },
+ *   "interleaved-thinking-2025-05-14",
+ * );
+ * assert.deepEqual(request.messages[0]?.content, [{ type: "text", text: "Hello" }]);
+ * assert.deepEqual(request.betas, ["interleaved-thinking-2025-05-14"]);
+ * assert.throws(() => parseMessagesRequest({ model: "m".repeat(600), max_tokens: 1, messages: [] }), /model: Too long/);
+ * ```
  * @throws {RelayError} 400 `invalid_request_error` naming the path of the first bad field.
  */
-export function parseMessagesRequest(body: unknown, betaHeader: string | null = null): MessagesRequest {
+export function parseMessagesRequest(
+  body: unknown,
+  betaHeader: string | null = null,
+  options: ParseOptions = {},
+): MessagesRequest {
+  checkModel(body, options.maxModelLength ?? DEFAULT_LIMITS.maxModelLength);
+  checkNesting(body);
   const r = messagesSchema.safeParse(body);
   if (!r.success) fail(r.error);
   const b = r.data;
+  checkToolUseIds(b.messages);
   return {
     ...b,
     messages: messages(b),
@@ -253,12 +212,26 @@ export function parseMessagesRequest(body: unknown, betaHeader: string | null = 
 /**
  * Parses a `POST /v1/messages/count_tokens` body.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const request = parseCountTokensRequest({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "Hi" }] });
+ * assert.equal(request.max_tokens, undefined);
+ * ```
  * @throws {RelayError} 400 `invalid_request_error` naming the path of the first bad field.
  */
-export function parseCountTokensRequest(body: unknown, betaHeader: string | null = null): CountTokensRequest {
+export function parseCountTokensRequest(
+  body: unknown,
+  betaHeader: string | null = null,
+  options: ParseOptions = {},
+): CountTokensRequest {
+  checkModel(body, options.maxModelLength ?? DEFAULT_LIMITS.maxModelLength);
+  checkNesting(body);
   const r = countSchema.safeParse(body);
   if (!r.success) fail(r.error);
   const b = r.data;
+  checkToolUseIds(b.messages);
   return {
     ...b,
     messages: messages(b),

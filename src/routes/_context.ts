@@ -4,6 +4,7 @@
  * @module
  */
 import type { Backend, IdSource } from "../backends/backend.ts";
+import type { Limits } from "../limits.ts";
 import type { Logger, RequestLog } from "../log.ts";
 import type { TokenCounter } from "../tokens/token_counter.ts";
 import type { Redactor } from "../redact.ts";
@@ -24,6 +25,8 @@ export interface AppDeps {
   tokenCounter?: TokenCounter;
   /** Hides secrets in error answers and log lines (default: one that knows `apiKey`). */
   redact?: Redactor;
+  /** Timeouts and limits (`config.limits`); the defaults where absent. */
+  limits?: Limits;
 }
 
 /** The per-request state routes fill in. */

@@ -18,7 +18,8 @@ export async function countTokensRoute(c: Context<AppEnv>, deps: AppDeps): Promi
   const state = c.get("state");
   const raw = await readJson(c.req.raw);
   const warn = (w: string) => state.warnings.push(w);
-  const request = prepareRequest(parseCountTokensRequest(raw, c.req.header("anthropic-beta") ?? null), warn);
+  const parsed = parseCountTokensRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
+  const request = prepareRequest(parsed, warn);
   state.record.model = request.model;
   const model = await deps.backend.resolveModel(request.model);
   state.record.upstream_model = model;

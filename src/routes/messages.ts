@@ -20,7 +20,8 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
   const state = c.get("state");
   const raw = await readJson(c.req.raw);
   const warn = (w: string) => state.warnings.push(w);
-  const request = prepareRequest(parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null), warn);
+  const parsed = parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
+  const request = prepareRequest(parsed, warn);
   const record = state.record;
   record.model = request.model;
   record.stream = request.stream === true;

@@ -22,16 +22,47 @@ function entry(m: ModelInfo) {
   };
 }
 
+/** The slice of a list a page shows, and whether more lie beyond it in the direction of travel. */
+interface Page {
+  start: number;
+  end: number;
+  hasMore: boolean;
+}
+
+/**
+ * Anthropic's paging: `limit` items (1-1000, default 20) from the start, right after `after_id`, or right
+ * before `before_id`. An id that is not in the list gives an empty last page, so that a client paging
+ * through a list that changed under it stops instead of starting over.
+ */
+function page(ids: string[], query: (name: string) => string | undefined): Page {
+  const limit = Math.min(Math.max(Number(query("limit") ?? "20") || 20, 1), 1000);
+  const afterId = query("after_id");
+  const beforeId = query("before_id");
+  if (afterId !== undefined && beforeId !== undefined) {
+    throw new RelayError("invalid_request_error", "before_id: cannot be combined with after_id", {
+      shouldRetry: false,
+    });
+  }
+  const cursor = afterId ?? beforeId;
+  const at = cursor === undefined ? -1 : ids.indexOf(cursor);
+  if (cursor !== undefined && at < 0) return { start: 0, end: 0, hasMore: false };
+  if (beforeId !== undefined) {
+    const start = Math.max(0, at - limit);
+    return { start, end: at, hasMore: start > 0 };
+  }
+  const start = at + 1;
+  const end = Math.min(start + limit, ids.length);
+  return { start, end, hasMore: end < ids.length };
+}
+
 /** Handles `GET /v1/models`. */
 export async function listModelsRoute(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
   const models = (await deps.backend.listModels()).map(entry);
-  const limit = Math.min(Math.max(Number(c.req.query("limit") ?? "20") || 20, 1), 1000);
-  const afterId = c.req.query("after_id");
-  const start = afterId ? models.findIndex((m) => m.id === afterId) + 1 : 0;
-  const data = models.slice(start, start + limit);
+  const { start, end, hasMore } = page(models.map((m) => m.id), (name) => c.req.query(name));
+  const data = models.slice(start, end);
   return c.json({
     data,
-    has_more: start + limit < models.length,
+    has_more: hasMore,
     first_id: data[0]?.id ?? null,
     last_id: data.at(-1)?.id ?? null,
   });

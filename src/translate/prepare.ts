@@ -1,25 +1,22 @@
 /**
  * What every backend needs done to a request before translation: server tools dropped, Claude Code's
- * deferred tools resolved, and `tool_reference` blocks turned into text a model understands.
+ * deferred tools resolved, the conversation's tool changes applied to the tools, the history before a
+ * compaction summary dropped, and `tool_reference` blocks turned into text a model understands.
  *
  * @module
  */
 import {
   type ContentBlock,
-  type CustomTool,
-  type Message,
   type MessagesRequest,
   SERVER_TOOL_BLOCK_TYPES,
   type ServerToolBlock,
-  type Tool,
   type ToolResultContent,
 } from "../anthropic/types.ts";
 import { RelayError } from "../errors.ts";
+import { afterCompaction } from "./_compaction.ts";
+import { toolSet } from "./_tool_set.ts";
 
-/** True for client-defined tools; any other `type` is a tool Anthropic runs on its own servers. */
-export function isCustomTool(tool: Tool): tool is CustomTool {
-  return (tool.type === undefined || tool.type === "custom") && "input_schema" in tool;
-}
+export { isCustomTool } from "./_tool_set.ts";
 
 const SERVER_TOOL_BLOCKS: ReadonlySet<string> = new Set(SERVER_TOOL_BLOCK_TYPES);
 
@@ -31,18 +28,6 @@ export function isServerToolBlock(block: ContentBlock): block is ServerToolBlock
 /** The text a `tool_reference` becomes, for upstreams that know nothing of tool search. */
 export function toolReferenceText(name: string): string {
   return `Tool ${name} is now available.`;
-}
-
-function referencedTools(messages: Message[]): Set<string> {
-  const names = new Set<string>();
-  for (const m of messages) {
-    if (m.role !== "user") continue;
-    for (const b of m.content) {
-      if (b.type !== "tool_result" || !Array.isArray(b.content)) continue;
-      for (const c of b.content) if (c.type === "tool_reference") names.add(c.tool_name);
-    }
-  }
-  return names;
 }
 
 function rewriteResultContent(content: ToolResultContent[]): ToolResultContent[] {
@@ -71,6 +56,9 @@ function rewriteBlocks(blocks: ContentBlock[]): ContentBlock[] {
  *   naming one is a 400.
  * - Deferred tools (`defer_loading: true`) go upstream only once a `tool_reference` to them appeared, as
  *   Anthropic's tool search would load them; Claude Code's never-called placeholder is therefore never sent.
+ * - Tool changes (`tool_addition`, `tool_removal`, a compaction's `tool_changes`) apply in order: the tools
+ *   sent are those in effect at the end of the conversation.
+ * - Every message block before the last compaction summary is dropped, as Anthropic does.
  * - `tool_reference` blocks become text.
  * - `mcp_servers` are dropped with a warning.
  *
@@ -98,19 +86,8 @@ export function prepareRequest<T extends Omit<MessagesRequest, "max_tokens">>(
   request: T,
   warn: (message: string) => void,
 ): T {
-  let tools: CustomTool[] | undefined;
-  if (request.tools) {
-    const referenced = referencedTools(request.messages);
-    tools = [];
-    for (const tool of request.tools) {
-      if (!isCustomTool(tool)) {
-        warn(`tools: server tool "${tool.name}" (${tool.type}) cannot run on this backend and was dropped`);
-        continue;
-      }
-      if (tool.defer_loading && !referenced.has(tool.name)) continue;
-      tools.push(tool);
-    }
-  }
+  let messages = afterCompaction(request.messages);
+  const tools = toolSet(request.tools, messages, warn);
   const choice = request.tool_choice;
   if (choice?.type === "tool" && !(tools ?? []).some((t) => t.name === choice.name)) {
     throw new RelayError(
@@ -120,7 +97,6 @@ export function prepareRequest<T extends Omit<MessagesRequest, "max_tokens">>(
     );
   }
   if (request.mcp_servers?.length) warn("mcp_servers: MCP connectors are not supported and were dropped");
-  let messages = request.messages;
   const rewritten = messages.map((m) => {
     const content = rewriteBlocks(m.content);
     return content === m.content ? m : { ...m, content };

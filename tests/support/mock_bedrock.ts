@@ -1230,6 +1230,15 @@ function _validateConverse(body: Record<string, unknown>): _Rejection | null {
       }
     }
     if (hasDocument && !hasText) return bad("A text block must be included when using documents.");
+    const answered = new Set(
+      content.flatMap((b) => _isRecord(b) && _isRecord(b.toolResult) ? [String(b.toolResult.toolUseId)] : []),
+    );
+    const missing = [...previousToolUseIds].filter((id) => !answered.has(id));
+    if (missing.length) {
+      return bad(
+        `Expected toolResult blocks at messages.${i}.content for the following Ids: ${missing.join(", ")}`,
+      );
+    }
     previousToolUseIds = toolUseIds;
   }
   if (usesTools && !_isRecord(toolConfig)) {
@@ -1254,7 +1263,73 @@ function _validateInvoke(body: Record<string, unknown>): _Rejection | null {
   for (const key of ["model", "stream"]) {
     if (key in body) return malformed(`extraneous key [${key}] is not permitted`);
   }
-  return null;
+  return _validateAnthropic(body);
+}
+
+/** The block types Claude on Bedrock takes in a request (no beta or server-tool blocks). */
+const _INVOKE_BLOCK_TYPES = [
+  "text",
+  "image",
+  "document",
+  "search_result",
+  "tool_use",
+  "tool_result",
+  "thinking",
+  "redacted_thinking",
+];
+
+/** What Anthropic's Messages API itself refuses in a native body (its messages, passed on by Bedrock). */
+function _validateAnthropic(body: Record<string, unknown>): _Rejection | null {
+  const bad = (message: string): _Rejection => ({ exception: "ValidationException", message });
+  if (typeof body.max_tokens === "number" && body.max_tokens < 1) {
+    return bad("max_tokens: Input should be greater than or equal to 1");
+  }
+  const messages = Array.isArray(body.messages) ? body.messages : [];
+  let pending: { at: number; ids: Set<string> } | null = null;
+  for (const [i, m] of messages.entries()) {
+    const content = _isRecord(m) && Array.isArray(m.content) ? m.content : [];
+    if (_isRecord(m) && Array.isArray(m.content) && content.length === 0) {
+      return bad(
+        `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+      );
+    }
+    const uses = new Set<string>();
+    for (const [j, block] of content.entries()) {
+      const type = _isRecord(block) ? String(block.type) : "";
+      if (!_INVOKE_BLOCK_TYPES.includes(type)) {
+        return bad(
+          `messages.${i}.content.${j}: Input tag '${type}' found using 'type' does not match any of the expected tags: ${
+            _INVOKE_BLOCK_TYPES.map((t) => `'${t}'`).join(", ")
+          }`,
+        );
+      }
+      if (type === "text" && String((block as Record<string, unknown>).text).trim() === "") {
+        return bad("messages: text content blocks must contain non-whitespace text");
+      }
+      if (type === "tool_use") uses.add(String((block as Record<string, unknown>).id));
+      if (type === "tool_result") {
+        const id = String((block as Record<string, unknown>).tool_use_id);
+        if (!pending?.ids.delete(id)) {
+          return bad(
+            `messages.${i}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${id}. Each ` +
+              "`tool_result` block must have a corresponding `tool_use` block in the previous message.",
+          );
+        }
+      }
+    }
+    if (pending && pending.ids.size > 0) return _unansweredToolUse(pending.at, pending.ids);
+    pending = uses.size ? { at: i, ids: uses } : null;
+  }
+  return pending && pending.ids.size > 0 ? _unansweredToolUse(pending.at, pending.ids) : null;
+}
+
+function _unansweredToolUse(at: number, ids: Set<string>): _Rejection {
+  return {
+    exception: "ValidationException",
+    message: `messages.${at}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${
+      [...ids].join(", ")
+    }. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
+  };
 }
 
 function _base64(bytes: Uint8Array): string {

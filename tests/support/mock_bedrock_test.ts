@@ -316,7 +316,11 @@ Deno.test("ConverseStreamCommand yields the scripted events in Bedrock's order",
           "one two three four",
         );
         assert.ok(events.at(-1)?.metadata);
-        const body = JSON.stringify({ anthropic_version: "bedrock-2023-05-31", max_tokens: 5, messages: HI });
+        const body = JSON.stringify({
+          anthropic_version: "bedrock-2023-05-31",
+          max_tokens: 5,
+          messages: [{ role: "user", content: "hi" }],
+        });
         const inv = await c.send(new InvokeModelWithResponseStreamCommand({ modelId: MODEL, body }));
         let parts = 0;
         for await (const _ of inv.body ?? []) parts++;

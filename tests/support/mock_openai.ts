@@ -863,6 +863,8 @@ function _validateOpenAI(req: Record<string, unknown>): _Validation | null {
       "empty_array",
     );
   }
+  const shape = _validateShapes(req);
+  if (shape) return shape;
   if (Array.isArray(req.tools)) {
     for (const [i, tool] of req.tools.entries()) {
       const name = _isRecord(tool) && _isRecord(tool.function) ? tool.function.name : undefined;
@@ -912,6 +914,74 @@ function _validateOpenAI(req: Record<string, unknown>): _Validation | null {
     }
   }
   if (open && open.ids.size > 0) return _unanswered(open, req.messages.length);
+  return null;
+}
+
+const _ROLES = ["system", "assistant", "user", "function", "tool", "developer"];
+const _PART_TYPES = ["text", "image_url", "input_audio", "refusal", "audio", "file"];
+
+/** The limits OpenAI's request schema sets on roles, content, tools, stop sequences and token caps. */
+function _validateShapes(req: Record<string, unknown>): _Validation | null {
+  const bad = (message: string, param: string, code: string): _Validation => ({
+    status: 400,
+    message,
+    param,
+    code,
+  });
+  for (const key of ["max_tokens", "max_completion_tokens"]) {
+    const n = req[key];
+    if (typeof n === "number" && n < 1) {
+      return bad(
+        `Invalid '${key}': integer below minimum value. Expected a value >= 1, but got ${n} instead.`,
+        key,
+        "integer_below_min_value",
+      );
+    }
+  }
+  if (Array.isArray(req.tools) && req.tools.length > 128) {
+    return bad(
+      `Invalid 'tools': array too long. Expected an array with maximum length 128, but got an array with length ${req.tools.length} instead.`,
+      "tools",
+      "array_above_max_length",
+    );
+  }
+  if (Array.isArray(req.stop) && req.stop.length > 4) {
+    return bad(
+      `Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length ${req.stop.length} instead.`,
+      "stop",
+      "array_above_max_length",
+    );
+  }
+  for (const [i, m] of (req.messages as unknown[]).entries()) {
+    if (!_isRecord(m)) continue;
+    if (!_ROLES.includes(String(m.role))) {
+      return bad(
+        `Invalid value: '${
+          String(m.role)
+        }'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`,
+        `messages[${i}].role`,
+        "invalid_value",
+      );
+    }
+    if (!Array.isArray(m.content)) continue;
+    if (m.content.length === 0) {
+      return bad(
+        `Invalid 'messages[${i}].content': empty array. Expected an array with minimum length 1, but got an empty array instead.`,
+        `messages[${i}].content`,
+        "empty_array",
+      );
+    }
+    for (const [j, part] of m.content.entries()) {
+      const type = _isRecord(part) ? String(part.type) : "";
+      if (!_PART_TYPES.includes(type)) {
+        return bad(
+          `Invalid value: '${type}'. Supported values are: 'text', 'image_url', 'input_audio', 'refusal', 'audio', and 'file'.`,
+          `messages[${i}].content[${j}].type`,
+          "invalid_value",
+        );
+      }
+    }
+  }
   return null;
 }
 

@@ -14,6 +14,7 @@ import type {
   ToolResultBlock,
 } from "../../anthropic/types.ts";
 import { base64ToBytes } from "../_encoding.ts";
+import { foreignBlockText } from "../foreign_blocks.ts";
 import { safeIdentifier } from "../tool_names.ts";
 import type { BedrockModelInfo } from "./bedrock_models.ts";
 import type {
@@ -231,6 +232,11 @@ function resultContent(b: ToolResultBlock, path: string, out: Builder): Converse
           // Deferred tools are always sent in full to Bedrock, so a reference only needs to read as text.
           content.push({ text: `Tool ${item.tool_name} is now available` });
           break;
+        case "unknown": {
+          const text = foreignBlockText(item, out.warn);
+          if (text && text.text.trim() !== "") content.push({ text: text.text });
+          break;
+        }
         default: {
           const never: never = item;
           throw invalidRequest(`${at}: Unknown tool_result content ${JSON.stringify(never)}`);

@@ -11,8 +11,9 @@
  *
  * @module
  */
-import type { ContentBlock, MessagesRequest, ServerToolBlock } from "../../anthropic/types.ts";
+import type { ContentBlock, ForeignBlock, MessagesRequest, ServerToolBlock } from "../../anthropic/types.ts";
 import { base64ToBytes } from "../_encoding.ts";
+import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 import { isServerToolBlock } from "../prepare.ts";
 import { isRelaySignature } from "../signature.ts";
 import { safeIdentifier } from "../tool_names.ts";
@@ -43,9 +44,9 @@ function realSignature(signature: string): boolean {
   return signature !== "" && !isRelaySignature(signature);
 }
 
-/** Converts one block (server tool blocks excluded), appending to `content`; no cache point. */
+/** Converts one block (server tool and foreign blocks excluded), appending to `content`; no cache point. */
 function block(
-  b: Exclude<ContentBlock, ServerToolBlock>,
+  b: Exclude<ContentBlock, ServerToolBlock | ForeignBlock>,
   role: Role,
   path: string,
   out: Builder,
@@ -105,11 +106,13 @@ function blocks(
 ): void {
   // Nova rejects a cache point in a turn that carries tool results.
   const noCache = out.info.family === "nova" && source.some((b) => b.type === "tool_result");
-  source.forEach((b, m) => {
-    if (isServerToolBlock(b)) {
-      out.warn(`${b.type}: server tool blocks cannot run on Bedrock; dropped`);
+  source.forEach((original, m) => {
+    if (isServerToolBlock(original)) {
+      out.warn(`${original.type}: server tool blocks cannot run on Bedrock; dropped`);
       return;
     }
+    const b = isForeignBlock(original) ? foreignBlockText(original, out.warn) : original;
+    if (b === undefined) return;
     block(b, role, `messages.${n}.content.${m}`, out, content);
     if (!noCache && b.type !== "thinking" && b.type !== "redacted_thinking") {
       out.cache(content, b.cache_control);

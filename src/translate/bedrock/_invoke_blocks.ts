@@ -13,6 +13,7 @@ import type {
   ToolResultContent,
 } from "../../anthropic/types.ts";
 import { warnOnce } from "../_warn.ts";
+import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 import { isServerToolBlock } from "../prepare.ts";
 import { isRelaySignature } from "../signature.ts";
 import type { BedrockModelInfo } from "./bedrock_models.ts";
@@ -110,6 +111,12 @@ function resultContent(items: readonly ToolResultContent[], path: string, body: 
         // Deferred tools are sent in full (defer_loading is stripped), so the reference reads as text.
         out.push({ type: "text", text: `Tool ${item.tool_name} is now available` });
         break;
+      case "unknown": {
+        const t = foreignBlockText(item, body.warn);
+        const converted = t && text(t, body);
+        if (converted) out.push(converted);
+        break;
+      }
       default: {
         const never: never = item;
         throw invalidRequest(`${at}: Unknown tool_result content ${JSON.stringify(never)}`);
@@ -124,6 +131,12 @@ export function block(b: ContentBlock, path: string, body: Body): Json | undefin
   if (isServerToolBlock(b)) {
     body.warn(`${b.type}: server tool blocks cannot run on Bedrock; dropped`);
     return undefined;
+  }
+  if (isForeignBlock(b)) {
+    // Bedrock's Claude takes none of these betas (compaction, MCP, tool changes): the same text as on
+    // every other path.
+    const t = foreignBlockText(b, body.warn);
+    return t && text(t, body);
   }
   switch (b.type) {
     case "text":

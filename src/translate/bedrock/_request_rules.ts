@@ -7,6 +7,7 @@
  */
 import type { ContentBlock, TextBlock } from "../../anthropic/types.ts";
 import { RelayError } from "../../errors.ts";
+import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 
 /** The 400 for a request Bedrock cannot take; `message` starts with the field's path. */
 export function invalidRequest(message: string): RelayError {
@@ -28,10 +29,14 @@ export function excessBreakpoints(count: number, warn: (message: string) => void
 }
 
 /**
- * The block of a mid-conversation system message that becomes user text: non-blank text; any other block
- * is dropped (warned).
+ * The block of a mid-conversation system message that becomes user text: non-blank text, or the text of a
+ * tool change (Claude Code's mid-conversation tool changes); any other block is dropped (warned).
  */
 export function systemMessageText(b: ContentBlock, warn: (message: string) => void): TextBlock | undefined {
+  if (isForeignBlock(b)) {
+    const t = foreignBlockText(b, warn);
+    return t && t.text.trim() !== "" ? t : undefined;
+  }
   if (b.type !== "text") {
     warn(`messages: a system message held a ${b.type} block; dropped`);
     return undefined;

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Message, MessagesRequest, TextBlock, ToolUseBlock } from "../../anthropic/types.ts";
+import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 import { isServerToolBlock } from "../prepare.ts";
 import { decodeSignature } from "../signature.ts";
 import { safeIdentifier } from "../tool_names.ts";
@@ -20,6 +21,7 @@ import {
   cacheOf,
   collapse,
   type PartContext,
+  systemBlocks,
   textPart,
   toolResultContent,
   userParts,
@@ -50,7 +52,7 @@ export function openAIMessages(
   let i = 0;
   // System turns before the first user/assistant turn are part of the leading system message.
   for (; i < req.messages.length && req.messages[i]?.role === "system"; i++) {
-    for (const b of req.messages[i]?.content ?? []) if (b.type === "text") leading.push(b);
+    leading.push(...systemBlocks(req.messages[i]?.content ?? [], ctx));
   }
   const system = systemText(leading, ctx);
   if (system !== undefined) conv.messages.push({ role: systemRole, content: collapse(system) });
@@ -59,7 +61,7 @@ export function openAIMessages(
     if (message === undefined) continue;
     switch (message.role) {
       case "system": {
-        const parts = systemText(message.content.filter((b): b is TextBlock => b.type === "text"), ctx);
+        const parts = systemText(systemBlocks(message.content, ctx), ctx);
         if (parts !== undefined) conv.system(parts);
         break;
       }
@@ -220,6 +222,11 @@ function assistantParts(message: Message, ctx: PartContext): AssistantParts {
   for (const block of message.content) {
     if (isServerToolBlock(block)) {
       ctx.warn("messages: server-tool blocks were dropped");
+      continue;
+    }
+    if (isForeignBlock(block)) {
+      const text = foreignBlockText(block, ctx.warn);
+      if (text) parts.texts.push(textPart(text.text, cacheOf(text, ctx.provider.cacheControl)));
       continue;
     }
     switch (block.type) {

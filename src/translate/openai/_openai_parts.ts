@@ -4,8 +4,15 @@
  *
  * @module
  */
-import type { ContentBlock, DocumentBlock, ImageSource, ToolResultBlock } from "../../anthropic/types.ts";
+import type {
+  ContentBlock,
+  DocumentBlock,
+  ImageSource,
+  TextBlock,
+  ToolResultBlock,
+} from "../../anthropic/types.ts";
 import { RelayError } from "../../errors.ts";
+import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 import { isServerToolBlock, toolReferenceText } from "../prepare.ts";
 import type { OpenAICacheControl, OpenAIContentPart, OpenAITextPart } from "./openai_types.ts";
 import type { ProviderProfile } from "./providers.ts";
@@ -127,6 +134,10 @@ export function userParts(block: ContentBlock, path: string, ctx: PartContext): 
     ctx.warn("messages: server-tool blocks were dropped");
     return [];
   }
+  if (isForeignBlock(block)) {
+    const text = foreignBlockText(block, ctx.warn);
+    return text ? userParts(text, path, ctx) : [];
+  }
   switch (block.type) {
     case "text":
       return block.text === "" ? [] : [textPart(block.text, cacheOf(block, ctx.provider.cacheControl))];
@@ -191,6 +202,11 @@ export function toolResultContent(
         case "tool_reference":
           texts.push(toolReferenceText(item.tool_name));
           break;
+        case "unknown": {
+          const text = foreignBlockText(item, ctx.warn);
+          if (text) texts.push(text.text);
+          break;
+        }
         default: {
           const never: never = item;
           throw new Error(`Unknown tool result content: ${JSON.stringify(never)}`);
@@ -202,4 +218,14 @@ export function toolResultContent(
   let text = texts.join("\n");
   if (block.is_error) text = `Error: ${text}`;
   return { content: cache ? [textPart(text, cache)] : text, attachments };
+}
+
+/** A system message's text; a tool change it carries (Claude Code's mid-conversation tool changes) reads as text. */
+export function systemBlocks(content: readonly ContentBlock[], ctx: PartContext): TextBlock[] {
+  const texts: TextBlock[] = [];
+  for (const b of content) {
+    const t = b.type === "text" ? b : isForeignBlock(b) ? foreignBlockText(b, ctx.warn) : undefined;
+    if (t) texts.push(t);
+  }
+  return texts;
 }
