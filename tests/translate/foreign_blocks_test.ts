@@ -7,13 +7,23 @@ import { foreignBlockText } from "../../src/translate/foreign_blocks.ts";
 import { PROVIDERS } from "../../src/translate/openai/providers.ts";
 import { toOpenAIRequest } from "../../src/translate/openai/to_openai.ts";
 import { prepareRequest } from "../../src/translate/prepare.ts";
-import { countInputTokens, estimateInputTokens } from "../../src/tokens.ts";
+import { DEFAULT_LIMITS } from "../../src/limits.ts";
+import { estimateInputTokens, type TokenCountRequest } from "../../src/tokens.ts";
+import { createTokenCounter } from "../../src/tokens/token_counter.ts";
 import { betaConversation, compactedConversation } from "../support/beta_requests.ts";
 import { forSnapshot } from "./bedrock/_bedrock_helpers.ts";
 
 const CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const FOREIGN_TYPES =
   /"type":"(compaction|mcp_tool_use|mcp_tool_result|advisor_tool_result|fallback|tool_addition|tool_removal|unknown|hologram|browser_state)"/;
+
+// The BPE count as count_tokens makes it (in the tokenizer worker, which stops by itself when idle).
+const counter = createTokenCounter(DEFAULT_LIMITS);
+async function countInputTokens(request: TokenCountRequest): Promise<number> {
+  const count = await counter.count(request);
+  assert.equal(count.method, "tokenizer");
+  return count.tokens;
+}
 
 /** A request with blocks of types relayx does not know, with and without text. */
 function unknownBlocks(): MessagesRequest {
