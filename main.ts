@@ -60,11 +60,11 @@ async function createBackend(config: Config): Promise<Backend> {
     case "openai_compatible": {
       // Each backend's SDK is loaded only when it is the one configured (the openai SDK alone is ~27 MB).
       const { createOpenAIBackend } = await import("./src/backends/openai.ts");
-      return createOpenAIBackend(b);
+      return createOpenAIBackend(b, { limits: config.limits });
     }
     case "bedrock": {
       const { createBedrockBackend } = await import("./src/backends/bedrock/bedrock_backend.ts");
-      return createBedrockBackend(b);
+      return createBedrockBackend(b, { limits: config.limits });
     }
     default: {
       const never: never = b;

@@ -31,26 +31,33 @@ import type {
 } from "../anthropic/types.ts";
 import { claudeFamily } from "../anthropic/claude_names.ts";
 import type { OpenAIConfig } from "../config.ts";
-import { countInputTokens, estimateInputTokens } from "../tokens.ts";
-import { fromOpenAIResponse } from "../translate/openai/from_openai.ts";
+import { DEFAULT_LIMITS } from "../limits.ts";
+import { countInputTokens } from "../tokens.ts";
 import { PROVIDERS } from "../translate/openai/providers.ts";
 import type { Backend, CallContext, ModelInfo } from "./backend.ts";
 import { describeOpenAI } from "./openai/banner.ts";
-import { chatRequest, chatStream, type OpenAICall } from "./openai/_call.ts";
+import { chatStream, type OpenAICall, upstreamLabel } from "./openai/_call.ts";
 import { createOpenAIClient } from "./openai/client.ts";
-import { mapError } from "./openai/map_error.ts";
+import { completeChat } from "./openai/complete_chat.ts";
 import { listModels } from "./openai/model_list.ts";
 import { upstreamStream } from "./upstream_stream.ts";
+import type { UpstreamLimits } from "./upstream_watch.ts";
 
 export type * from "../anthropic/types.ts";
 export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "./backend.ts";
 export type { OpenAIConfig } from "../config.ts";
 export type { ProviderName } from "../translate/openai/providers.ts";
+export type { UpstreamLimits } from "./upstream_watch.ts";
 
 /** Options for {@linkcode createOpenAIBackend}. */
 export interface OpenAIBackendOptions {
   /** A fetch to send requests with (tests inject one; production uses the global fetch). */
   fetch?: typeof fetch;
+  /**
+   * Connect, response-headers and idle timeouts of upstream calls (default {@linkcode DEFAULT_LIMITS};
+   * `main.ts` passes the configured `config.limits`).
+   */
+  limits?: UpstreamLimits;
 }
 
 /**
@@ -70,10 +77,15 @@ export interface OpenAIBackendOptions {
  * ```
  */
 export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackendOptions = {}): Backend {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  // The SDK's own timeout is a backstop only: relayx's watch (a second sooner) ends calls first.
+  const backstopMs = limits.upstreamConnectMs + limits.upstreamHeadersMs + 1000;
   const call: OpenAICall = {
     config,
-    client: createOpenAIClient(config, options.fetch ?? fetch),
+    client: createOpenAIClient(config, options.fetch ?? fetch, backstopMs),
     provider: PROVIDERS[config.provider],
+    limits,
+    label: upstreamLabel(config.baseUrl),
   };
   const stream = chatStream(call);
   return {
@@ -87,16 +99,8 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
       return Promise.resolve(family === "haiku" ? config.smallModel : config.model);
     },
 
-    async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
-      const { body, from } = chatRequest(call, request, ctx, false);
-      let json: unknown;
-      try {
-        const res = await call.client.post("/chat/completions", { body, signal: ctx.signal }).asResponse();
-        json = await res.json();
-      } catch (err) {
-        throw mapError(err, request, ctx.model, config.baseUrl);
-      }
-      return fromOpenAIResponse(json, { ...from, inputEstimate: estimateInputTokens(request) });
+    complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
+      return completeChat(call, request, ctx);
     },
 
     stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent[]> {

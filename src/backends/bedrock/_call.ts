@@ -15,6 +15,7 @@ import { requestToolNames, toConverseRequest } from "../../translate/bedrock/to_
 import { toInvokeBody } from "../../translate/bedrock/to_invoke.ts";
 import { toolNameMap } from "../../translate/tool_names.ts";
 import type { CallContext } from "../backend.ts";
+import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { AuthPlan } from "./auth.ts";
 
 /** What the calls of one Bedrock backend share. */
@@ -25,6 +26,8 @@ export interface BedrockCall {
   client: BedrockRuntimeClient;
   /** The credentials chosen at start-up (its profile goes into login hints). */
   plan: AuthPlan;
+  /** The upstream's timeouts. */
+  limits: UpstreamLimits;
 }
 
 const encoder = new TextEncoder();

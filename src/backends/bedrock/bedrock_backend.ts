@@ -13,8 +13,10 @@
  */
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import type { BedrockConfig } from "../../config.ts";
+import { DEFAULT_LIMITS } from "../../limits.ts";
 import type { Backend } from "../backend.ts";
 import { upstreamStream } from "../upstream_stream.ts";
+import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { BedrockCall } from "./_call.ts";
 import { type AuthPlan, planAuth } from "./auth.ts";
 import { describeBedrock } from "./banner.ts";
@@ -27,7 +29,7 @@ import { createModelResolver } from "./model_resolver.ts";
 import { profileLister } from "./profile_lister.ts";
 import type { InferenceProfile } from "./profiles.ts";
 
-export type { StaticCredentials };
+export type { StaticCredentials, UpstreamLimits };
 
 /** Options for {@linkcode createBedrockBackend}; production passes none. */
 export interface BedrockBackendOptions {
@@ -43,6 +45,13 @@ export interface BedrockBackendOptions {
   listProfiles?: (() => Promise<InferenceProfile[]>) | false;
   /** Milliseconds describe() waits for credentials and the profile list. */
   describeTimeoutMs?: number;
+  /**
+   * Connect, response-headers and idle timeouts of upstream calls (default {@linkcode DEFAULT_LIMITS};
+   * `main.ts` passes the configured `config.limits`).
+   */
+  limits?: UpstreamLimits;
+  /** A fetch for the SDK's HTTP handler to send requests with (default the global fetch). */
+  fetch?: typeof fetch;
 }
 
 function readEnv(): Record<string, string | undefined> {
@@ -85,7 +94,7 @@ export async function createBedrockBackend(
   const plan: AuthPlan = options.credentials
     ? { bearer: false, summary: "static credentials (injected)" }
     : await planAuth(config, env);
-  const shared = sharedClientConfig(config.region, plan, options.credentials);
+  const shared = sharedClientConfig(config.region, plan, options.credentials, options.fetch);
   const client = new BedrockRuntimeClient({
     ...shared,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -96,7 +105,7 @@ export async function createBedrockBackend(
     smallModelId: config.smallModelId,
     listProfiles: lister(options, shared),
   });
-  const call: BedrockCall = { config, client, plan };
+  const call: BedrockCall = { config, client, plan, limits: options.limits ?? DEFAULT_LIMITS };
   const stream = bedrockStream(call);
   return {
     kind: "bedrock",

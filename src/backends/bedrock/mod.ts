@@ -25,3 +25,4 @@ export type { BedrockApi } from "../../translate/bedrock/bedrock_models.ts";
 export { type BedrockBackendOptions, createBedrockBackend } from "./bedrock_backend.ts";
 export type { StaticCredentials } from "./client.ts";
 export type { InferenceProfile } from "./profiles.ts";
+export type { UpstreamLimits } from "../upstream_watch.ts";

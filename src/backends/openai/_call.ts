@@ -10,6 +10,7 @@ import type { OpenAIConfig } from "../../config.ts";
 import { RelayError } from "../../errors.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import type { FromOpenAIOptions } from "../../translate/openai/from_openai.ts";
+import { fromOpenAIErrorChunk } from "../../translate/openai/openai_errors.ts";
 import type { OpenAIChatRequest } from "../../translate/openai/openai_types.ts";
 import { openAIChunkBatches } from "../../translate/openai/openai_sse.ts";
 import { openAIStreamTranslator } from "../../translate/openai/openai_stream.ts";
@@ -20,6 +21,7 @@ import { translateBatches } from "../../translate/stream_translator.ts";
 import { toolNameMap } from "../../translate/tool_names.ts";
 import type { CallContext } from "../backend.ts";
 import type { StreamCall } from "../upstream_stream.ts";
+import type { UpstreamLimits, UpstreamWatch } from "../upstream_watch.ts";
 import { mapError } from "./map_error.ts";
 
 /** What the calls of one OpenAI-compatible backend share. */
@@ -30,6 +32,20 @@ export interface OpenAICall {
   client: OpenAI;
   /** The quirks of the configured provider. */
   provider: ProviderProfile;
+  /** The upstream's timeouts. */
+  limits: UpstreamLimits;
+  /** Names the upstream in timeout messages (`The upstream at http://host/v1`). */
+  label: string;
+}
+
+/** How timeout messages name an OpenAI-compatible upstream: its base URL without credentials or query. */
+export function upstreamLabel(baseUrl: string): string {
+  try {
+    const url = new URL(baseUrl);
+    return `The upstream at ${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return "The upstream";
+  }
 }
 
 /** A translated request: the chat-completions body, and how to translate the answer back. */
@@ -82,6 +98,8 @@ export function chatRequest(
  * import { PROVIDERS } from "../../translate/openai/providers.ts";
  * import type { OpenAIConfig } from "../../config.ts";
  *
+ * import { DEFAULT_LIMITS } from "../../limits.ts";
+ *
  * const config: OpenAIConfig = {
  *   kind: "openai_compatible",
  *   apiKey: "",
@@ -90,17 +108,29 @@ export function chatRequest(
  *   smallModel: "qwen3-coder",
  *   provider: "ollama",
  * };
- * const stream = chatStream({ config, client: createOpenAIClient(config, fetch), provider: PROVIDERS.ollama });
+ * const stream = chatStream({
+ *   config,
+ *   client: createOpenAIClient(config, fetch),
+ *   provider: PROVIDERS.ollama,
+ *   limits: DEFAULT_LIMITS,
+ *   label: upstreamLabel(config.baseUrl),
+ * });
  * ```
  */
 export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
   return {
+    limits: call.limits,
+    label: call.label,
     prepare(request, ctx) {
       return chatRequest(call, request, ctx, true);
     },
-    async open({ body, from }, request, _ctx, signal) {
-      const res = await call.client.post("/chat/completions", { body, signal, stream: true }).asResponse();
+    async open({ body, from }, request, ctx, watch) {
+      const res = await call.client.post("/chat/completions", { body, signal: watch.signal, stream: true })
+        .asResponse();
+      watch.headersIn();
       if (!res.body) throw new RelayError("api_error", "Upstream returned no body");
+      const type = res.headers.get("content-type") ?? "";
+      if (/json|html/i.test(type)) throw await notAStream(res.body, type, request, ctx, watch);
       const translator = openAIStreamTranslator({ ...from, inputEstimate: estimateInputTokens(request) });
       return translateBatches(openAIChunkBatches(res.body), translator);
     },
@@ -108,4 +138,34 @@ export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
       return mapError(err, request, ctx.model, call.config.baseUrl);
     },
   };
+}
+
+/**
+ * The error for a 200 that answers a stream request with JSON or HTML instead of an event stream: the
+ * error object such a body may carry (a provider's error sent with status 200), else what it is.
+ */
+async function notAStream(
+  body: ReadableStream<Uint8Array>,
+  type: string,
+  request: MessagesRequest,
+  ctx: CallContext,
+  watch: UpstreamWatch,
+): Promise<RelayError> {
+  const text = await watch.text(body);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (typeof json === "object" && json !== null && "error" in json) {
+    return fromOpenAIErrorChunk(json, {
+      estimate: estimateInputTokens(request),
+      window: contextWindow(ctx.model),
+    });
+  }
+  return new RelayError(
+    "api_error",
+    `Upstream answered a stream request with content-type "${type.slice(0, 80)}" instead of an event stream`,
+  );
 }
