@@ -25,6 +25,7 @@ export interface StreamCall<I> {
   /**
    * Sends the translated request (aborted through `watch.signal`) and resolves to the translated batches
    * once the response headers are in; `watch.headersIn()` may be called earlier, as soon as they are.
+   * The body's decoder calls `watch.touch` after each network read.
    */
   open(input: I, request: MessagesRequest, ctx: CallContext, watch: UpstreamWatch): Promise<
     AsyncIterable<StreamEvent[]>
@@ -87,7 +88,8 @@ export async function* upstreamStream<I>(
   let finished = false;
   try {
     while (true) {
-      // Only the wait for the next batch counts as upstream silence, not the time the client takes.
+      // Only the wait for the next batch counts as upstream silence, not the time the client takes;
+      // inside it, the decoder touches the watch on every network read.
       watch.reading();
       const next = await events.next();
       watch.read();

@@ -18,13 +18,15 @@ export type UpstreamLimits = Pick<Limits, "upstreamConnectMs" | "upstreamHeaders
 
 /**
  * Watches one upstream call. Pass {@linkcode UpstreamWatch.signal} to the call, report
- * {@linkcode UpstreamWatch.headersIn} when the response headers arrive, bracket each body read with
- * {@linkcode UpstreamWatch.reading} and {@linkcode UpstreamWatch.read}, and always
+ * {@linkcode UpstreamWatch.headersIn} when the response headers arrive, bracket each wait for body data
+ * with {@linkcode UpstreamWatch.reading} and {@linkcode UpstreamWatch.read}, call
+ * {@linkcode UpstreamWatch.touch} on every network read inside such a wait, and always
  * {@linkcode UpstreamWatch.end} it. When a deadline passes, the call is aborted and
  * {@linkcode UpstreamWatch.error} holds the `504 timeout_error` to report instead of the abort.
  *
- * Only time spent waiting on a read counts as silence: a client that reads slowly holds the reads
- * back, and that is not the upstream's fault.
+ * Silence is time since the wait began or since the last network read, whichever is later; bytes that
+ * complete nothing (an SSE comment, part of a frame) count as life. Time outside a wait does not count:
+ * a client that reads slowly holds the reads back, and that is not the upstream's fault.
  *
  * @example
  * ```ts
@@ -78,16 +80,21 @@ export class UpstreamWatch {
     this.#timer = setTimeout(this.#check, this.#limits.upstreamIdleMs);
   }
 
-  /** A read from the upstream begins. */
+  /** A wait for the upstream's data begins. */
   reading(): void {
     this.#waiting = true;
     this.#since = performance.now();
   }
 
-  /** The read that began last has settled. */
+  /** The wait that began last has settled. */
   read(): void {
     this.#waiting = false;
   }
+
+  /** Bytes arrived from the upstream (a network read, inside a wait). A bound function: pass it as is. */
+  touch = (): void => {
+    this.#since = performance.now();
+  };
 
   /** The call is over: stops the timer; `abort` also aborts the upstream call (failure, or nobody reads on). */
   end(abort: boolean): void {

@@ -71,7 +71,7 @@ async function openInvokeStream(
   const options = streamOptions(request, ctx);
   const errors = { estimate: options.inputEstimate, window: options.contextWindow ?? 0 };
   const chunks = stream
-    ? invokeEventBatches(stream, errors)
+    ? invokeEventBatches(stream, errors, watch.touch)
     : res.body
     ? singles(invokeChunks(res.body, errors))
     : undefined;
@@ -90,7 +90,11 @@ async function openConverseStream(
   const raw = takeRawBody(command, watch);
   const res = await call.client.send(command, { abortSignal: watch.signal });
   const body = raw();
-  const stream = body ? converseEventBatches(body) : res.stream ? singles(res.stream) : undefined;
+  const stream = body
+    ? converseEventBatches(body, watch.touch)
+    : res.stream
+    ? singles(res.stream)
+    : undefined;
   if (!stream) throw new RelayError("api_error", "Bedrock returned no stream");
   return translateBatches(stream, converseStreamTranslator(streamOptions(request, ctx)));
 }

@@ -41,7 +41,8 @@ function addMiddleware(
 
 /**
  * Makes a non-streaming command report its response headers to `watch` and read its body (answer or
- * error) through it, so that a body that stalls after its headers ends the call.
+ * error) through it, so that a body that stalls after its headers ends the call. A 200 that is not JSON
+ * (an HTML page from a proxy) fails the call.
  *
  * @example
  * ```ts
@@ -71,7 +72,17 @@ export function watchBody(
     const result = await next(args);
     watch.headersIn();
     const response = result.response as RawResponse;
-    if (response.body instanceof ReadableStream) response.body = watch.body(response.body);
+    if (!(response.body instanceof ReadableStream)) return result;
+    const type = response.headers?.["content-type"] ?? "";
+    if (response.statusCode === 200 && type !== "" && !type.includes("json")) {
+      // An HTML page from a proxy or captive portal: not Bedrock's answer, and no fault of the client's.
+      await response.body.cancel().catch(() => {});
+      throw new RelayError(
+        "api_error",
+        `Bedrock answered HTTP 200 with content-type "${type.slice(0, 80)}" instead of JSON`,
+      );
+    }
+    response.body = watch.body(response.body);
     return result;
   });
 }

@@ -132,7 +132,7 @@ export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
       const type = res.headers.get("content-type") ?? "";
       if (/json|html/i.test(type)) throw await notAStream(res.body, type, request, ctx, watch);
       const translator = openAIStreamTranslator({ ...from, inputEstimate: estimateInputTokens(request) });
-      return translateBatches(openAIChunkBatches(res.body), translator);
+      return translateBatches(openAIChunkBatches(res.body, watch.touch), translator);
     },
     mapError(err, request, ctx) {
       return mapError(err, request, ctx.model, call.config.baseUrl);
