@@ -1,7 +1,8 @@
 /**
  * The timeouts of one upstream call: a deadline for the response headers, then a limit on silence
- * while relayx waits for the body. One timer per call, re-armed only when it fires (at most once per
- * idle period), and a timestamp per read: nothing per chunk but two field writes.
+ * while relayx waits for the body. No timer per call: one interval checks every call in flight (started
+ * with the first, stopped with the last), so a timeout fires at most a tenth of its limit (and never more
+ * than a second) late; a read costs a timestamp.
  *
  * Deno's fetch exposes no connect phase (no hook, no `Deno.createHttpClient` option, and a streamed
  * request body is read eagerly whether or not the connection is up), so connecting counts toward the
@@ -26,7 +27,10 @@ export type UpstreamLimits = Pick<Limits, "upstreamConnectMs" | "upstreamHeaders
  *
  * Silence is time since the wait began or since the last network read, whichever is later; bytes that
  * complete nothing (an SSE comment, part of a frame) count as life. Time outside a wait does not count:
- * a client that reads slowly holds the reads back, and that is not the upstream's fault.
+ * a client that reads slowly holds the reads back, and that is not the upstream's fault. A non-stream
+ * answer is read whole by the runtime (its fast path; reading it chunk by chunk in JavaScript costs more
+ * than the rest of the call), as one wait from its headers: it is written at once, so that its whole
+ * body must arrive within the idle time.
  *
  * @example
  * ```ts
@@ -36,7 +40,8 @@ export type UpstreamLimits = Pick<Limits, "upstreamConnectMs" | "upstreamHeaders
  * try {
  *   const res = await fetch("http://127.0.0.1:11434/api/tags", { signal: watch.signal });
  *   watch.headersIn();
- *   console.log(await new Response(watch.body(res.body!)).text());
+ *   watch.reading();
+ *   console.log(await res.text());
  * } catch (err) {
  *   throw watch.error ?? err;
  * } finally {
@@ -48,9 +53,11 @@ export class UpstreamWatch {
   /** Aborted when the caller's signal aborts, a deadline passes, or {@linkcode UpstreamWatch.end} aborts. */
   readonly signal: AbortSignal;
   #abort = new AbortController();
+  #parent: AbortSignal;
   #limits: UpstreamLimits;
   #label: string;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #ticker: Ticker;
+  #deadline: number;
   #phase: "headers" | "body" | "ended" = "headers";
   #waiting = false;
   #since = 0;
@@ -61,10 +68,15 @@ export class UpstreamWatch {
    * http://host/v1", "Bedrock").
    */
   constructor(parent: AbortSignal, limits: UpstreamLimits, label: string) {
-    this.signal = AbortSignal.any([parent, this.#abort.signal]);
+    this.signal = this.#abort.signal;
+    this.#parent = parent;
     this.#limits = limits;
     this.#label = label;
-    this.#timer = setTimeout(this.#headersLate, limits.upstreamConnectMs + limits.upstreamHeadersMs);
+    this.#deadline = Date.now() + limits.upstreamConnectMs + limits.upstreamHeadersMs;
+    // A listener rather than AbortSignal.any(), which costs several times more per call.
+    if (parent.aborted) this.#abort.abort(parent.reason);
+    else parent.addEventListener("abort", this.#onParentAbort, { once: true });
+    this.#ticker = UpstreamWatch.#join(this, limits);
   }
 
   /** The timeout that ended the call, if one did. */
@@ -74,16 +86,13 @@ export class UpstreamWatch {
 
   /** The response headers are in: from now on, silence while waiting on a read is what counts. */
   headersIn(): void {
-    if (this.#phase !== "headers") return;
-    this.#phase = "body";
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(this.#check, this.#limits.upstreamIdleMs);
+    if (this.#phase === "headers") this.#phase = "body";
   }
 
   /** A wait for the upstream's data begins. */
   reading(): void {
     this.#waiting = true;
-    this.#since = performance.now();
+    this.#since = Date.now();
   }
 
   /** The wait that began last has settled. */
@@ -93,91 +102,76 @@ export class UpstreamWatch {
 
   /** Bytes arrived from the upstream (a network read, inside a wait). A bound function: pass it as is. */
   touch = (): void => {
-    this.#since = performance.now();
+    this.#since = Date.now();
   };
 
-  /** The call is over: stops the timer; `abort` also aborts the upstream call (failure, or nobody reads on). */
+  /** The call is over; `abort` also aborts the upstream call (failure, or nobody reads on). */
   end(abort: boolean): void {
-    this.#phase = "ended";
-    clearTimeout(this.#timer);
+    this.#stop();
     if (abort) this.#abort.abort();
   }
 
-  /**
-   * Reads a whole body as text, each read watched (a non-stream answer, an error body).
-   *
-   * @throws {RelayError} the timeout, when one ended the read.
-   */
-  async text(source: ReadableStream<Uint8Array>): Promise<string> {
-    const reader = source.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    try {
-      while (true) {
-        this.reading();
-        const next = await reader.read();
-        this.read();
-        if (next.done) return text + decoder.decode();
-        text += decoder.decode(next.value, { stream: true });
-      }
-    } catch (err) {
-      throw this.#error ?? err;
-    } finally {
-      this.read();
-      reader.releaseLock();
-    }
-  }
-
-  /**
-   * A body whose reads are watched, for bodies another party reads (an SDK's deserializer). Streams
-   * relayx reads itself call {@linkcode UpstreamWatch.reading} and {@linkcode UpstreamWatch.read}
-   * around their reads instead: this wrapper costs a stream hop per chunk.
-   */
-  body(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-    const reader = source.getReader();
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        this.reading();
-        try {
-          const next = await reader.read();
-          if (next.done) controller.close();
-          else controller.enqueue(next.value);
-        } catch (err) {
-          controller.error(this.#error ?? err);
-        } finally {
-          this.read();
-        }
-      },
-      cancel: (reason) => reader.cancel(reason),
-    }, { highWaterMark: 0 });
-  }
-
-  #headersLate = (): void => {
-    const s = (this.#limits.upstreamConnectMs + this.#limits.upstreamHeadersMs) / 1000;
-    this.#expire(
-      `${this.#label} sent no response headers within ${s} s ` +
-        "(RELAYX_UPSTREAM_CONNECT_TIMEOUT + RELAYX_UPSTREAM_HEADERS_TIMEOUT)",
-    );
+  #onParentAbort = (): void => {
+    this.#abort.abort(this.#parent.reason);
   };
 
-  #check = (): void => {
-    if (this.#phase !== "body") return;
-    const idleMs = this.#limits.upstreamIdleMs;
-    let next = idleMs;
-    if (this.#waiting) {
-      const silent = performance.now() - this.#since;
-      if (silent >= idleMs) {
-        this.#expire(`${this.#label} sent nothing for ${idleMs / 1000} s (RELAYX_UPSTREAM_IDLE_TIMEOUT)`);
-        return;
-      }
-      next = idleMs - silent;
+  #stop(): void {
+    if (this.#phase === "ended") return;
+    this.#phase = "ended";
+    this.#parent.removeEventListener("abort", this.#onParentAbort);
+    this.#ticker.watches.delete(this);
+    if (this.#ticker.watches.size === 0) UpstreamWatch.#idle(this.#ticker);
+  }
+
+  #check(now: number): void {
+    if (this.#phase === "headers") {
+      if (now < this.#deadline) return;
+      const s = (this.#limits.upstreamConnectMs + this.#limits.upstreamHeadersMs) / 1000;
+      this.#expire(
+        `${this.#label} sent no response headers within ${s} s ` +
+          "(RELAYX_UPSTREAM_CONNECT_TIMEOUT + RELAYX_UPSTREAM_HEADERS_TIMEOUT)",
+      );
+    } else if (this.#phase === "body" && this.#waiting) {
+      const idleMs = this.#limits.upstreamIdleMs;
+      if (now - this.#since < idleMs) return;
+      this.#expire(`${this.#label} sent nothing for ${idleMs / 1000} s (RELAYX_UPSTREAM_IDLE_TIMEOUT)`);
     }
-    this.#timer = setTimeout(this.#check, next);
-  };
+  }
 
   #expire(message: string): void {
-    this.#phase = "ended";
+    this.#stop();
     this.#error = new RelayError("timeout_error", message);
     this.#abort.abort(this.#error);
   }
+
+  // One interval per check period, shared by every call in flight with limits of that size.
+  static #tickers = new Map<number, Ticker>();
+
+  static #join(watch: UpstreamWatch, limits: UpstreamLimits): Ticker {
+    const shortest = Math.min(limits.upstreamConnectMs + limits.upstreamHeadersMs, limits.upstreamIdleMs);
+    const period = Math.max(5, Math.min(1000, Math.floor(shortest / 10)));
+    let ticker = UpstreamWatch.#tickers.get(period);
+    if (!ticker) {
+      const watches = new Set<UpstreamWatch>();
+      const timer = setInterval(() => {
+        const now = Date.now();
+        for (const w of watches) w.#check(now);
+      }, period);
+      ticker = { period, watches, timer };
+      UpstreamWatch.#tickers.set(period, ticker);
+    }
+    ticker.watches.add(watch);
+    return ticker;
+  }
+
+  static #idle(ticker: Ticker): void {
+    clearInterval(ticker.timer);
+    UpstreamWatch.#tickers.delete(ticker.period);
+  }
+}
+
+interface Ticker {
+  period: number;
+  watches: Set<UpstreamWatch>;
+  timer: ReturnType<typeof setInterval>;
 }

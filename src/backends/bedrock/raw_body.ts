@@ -40,8 +40,8 @@ function addMiddleware(
 }
 
 /**
- * Makes a non-streaming command report its response headers to `watch` and read its body (answer or
- * error) through it, so that a body that stalls after its headers ends the call. A 200 that is not JSON
+ * Makes a non-streaming command report its response headers to `watch` and its body (answer or error)
+ * as one wait, so that a body that stalls after its headers ends the call. A 200 that is not JSON
  * (an HTML page from a proxy) fails the call.
  *
  * @example
@@ -71,18 +71,18 @@ export function watchBody(
   addMiddleware(command, "relayxWatchBody", (next) => async (args) => {
     const result = await next(args);
     watch.headersIn();
+    // The SDK reads the whole body next: one wait, from the headers.
+    watch.reading();
     const response = result.response as RawResponse;
-    if (!(response.body instanceof ReadableStream)) return result;
     const type = response.headers?.["content-type"] ?? "";
     if (response.statusCode === 200 && type !== "" && !type.includes("json")) {
       // An HTML page from a proxy or captive portal: not Bedrock's answer, and no fault of the client's.
-      await response.body.cancel().catch(() => {});
+      if (response.body instanceof ReadableStream) await response.body.cancel().catch(() => {});
       throw new RelayError(
         "api_error",
         `Bedrock answered HTTP 200 with content-type "${type.slice(0, 80)}" instead of JSON`,
       );
     }
-    response.body = watch.body(response.body);
     return result;
   });
 }
@@ -136,9 +136,9 @@ export function takeRawBody(
       taken = response.body;
       // The SDK gets an empty stream: it is never read, because relayx reads the real one.
       response.body = new ReadableStream({ start: (c) => c.close() });
-    } else if (response.body instanceof ReadableStream) {
-      // An error body, read by the SDK for its typed exception.
-      response.body = watch.body(response.body);
+    } else {
+      // An error body, read whole by the SDK for its typed exception: one wait, from the headers.
+      watch.reading();
     }
     return result;
   });

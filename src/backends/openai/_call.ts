@@ -130,7 +130,7 @@ export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
       watch.headersIn();
       if (!res.body) throw new RelayError("api_error", "Upstream returned no body");
       const type = res.headers.get("content-type") ?? "";
-      if (/json|html/i.test(type)) throw await notAStream(res.body, type, request, ctx, watch);
+      if (/json|html/i.test(type)) throw await notAStream(res, type, request, ctx, watch);
       const translator = openAIStreamTranslator({ ...from, inputEstimate: estimateInputTokens(request) });
       return translateBatches(openAIChunkBatches(res.body, watch.touch), translator);
     },
@@ -145,13 +145,14 @@ export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
  * error object such a body may carry (a provider's error sent with status 200), else what it is.
  */
 async function notAStream(
-  body: ReadableStream<Uint8Array>,
+  res: Response,
   type: string,
   request: MessagesRequest,
   ctx: CallContext,
   watch: UpstreamWatch,
 ): Promise<RelayError> {
-  const text = await watch.text(body);
+  watch.reading();
+  const text = await res.text();
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -78,7 +78,8 @@ export async function completeChat(
   try {
     const res = await call.client.post("/chat/completions", { body, signal: watch.signal }).asResponse();
     watch.headersIn();
-    json = parseAnswer(res.body ? await watch.text(res.body) : "", res.headers.get("content-type"));
+    watch.reading();
+    json = parseAnswer(await res.text(), res.headers.get("content-type"));
   } catch (err) {
     watch.end(true);
     throw watch.error ?? mapError(err, request, ctx.model, call.config.baseUrl);
