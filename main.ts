@@ -70,11 +70,11 @@ async function createBackend(config: Config, redact: Redactor): Promise<Backend>
     case "openai_compatible": {
       // Each backend's SDK is loaded only when it is the one configured (the openai SDK alone is ~27 MB).
       const { createOpenAIBackend } = await import("./src/backends/openai.ts");
-      return createOpenAIBackend(b, { redact });
+      return createOpenAIBackend(b, { redact, limits: config.limits });
     }
     case "bedrock": {
       const { createBedrockBackend } = await import("./src/backends/bedrock/bedrock_backend.ts");
-      return createBedrockBackend(b, { redact });
+      return createBedrockBackend(b, { redact, limits: config.limits });
     }
     default: {
       const never: never = b;

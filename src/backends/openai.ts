@@ -34,20 +34,23 @@ import type { OpenAIConfig } from "../config.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
 import { estimateInputTokens } from "../tokens.ts";
 import { fromOpenAIResponse } from "../translate/openai/from_openai.ts";
+import { DEFAULT_LIMITS } from "../limits.ts";
 import { PROVIDERS } from "../translate/openai/providers.ts";
 import type { Backend, CallContext, ModelInfo } from "./backend.ts";
 import { describeOpenAI } from "./openai/banner.ts";
-import { chatRequest, chatStream, type OpenAICall } from "./openai/_call.ts";
+import { chatStream, type OpenAICall, upstreamLabel } from "./openai/_call.ts";
 import { createOpenAIClient } from "./openai/client.ts";
-import { mapError } from "./openai/map_error.ts";
+import { completeChat } from "./openai/complete_chat.ts";
 import { listModels } from "./openai/model_list.ts";
 import { upstreamStream } from "./upstream_stream.ts";
+import type { UpstreamLimits } from "./upstream_watch.ts";
 
 export type * from "../anthropic/types.ts";
 export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "./backend.ts";
 export type { OpenAIConfig } from "../config.ts";
 export type { Redactor } from "../redact.ts";
 export type { ProviderName } from "../translate/openai/providers.ts";
+export type { UpstreamLimits } from "./upstream_watch.ts";
 
 /** Options for {@linkcode createOpenAIBackend}. */
 export interface OpenAIBackendOptions {
@@ -55,6 +58,11 @@ export interface OpenAIBackendOptions {
   fetch?: typeof fetch;
   /** Hides secrets in the errors the backend maps (default: one that knows `config.apiKey`). */
   redact?: Redactor;
+  /**
+   * Connect, response-headers and idle timeouts of upstream calls (default {@linkcode DEFAULT_LIMITS};
+   * `main.ts` passes the configured `config.limits`).
+   */
+  limits?: UpstreamLimits;
 }
 
 /**
@@ -74,11 +82,16 @@ export interface OpenAIBackendOptions {
  * ```
  */
 export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackendOptions = {}): Backend {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  // The SDK's own timeout is a backstop only: relayx's watch (a second sooner) ends calls first.
+  const backstopMs = limits.upstreamConnectMs + limits.upstreamHeadersMs + 1000;
   const call: OpenAICall = {
     config,
-    client: createOpenAIClient(config, options.fetch ?? fetch),
+    client: createOpenAIClient(config, options.fetch ?? fetch, backstopMs),
     provider: PROVIDERS[config.provider],
     redact: options.redact ?? createRedactor([config.apiKey]),
+    limits,
+    label: upstreamLabel(config.baseUrl),
   };
   const stream = chatStream(call);
   return {
@@ -92,16 +105,8 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
       return Promise.resolve(family === "haiku" ? config.smallModel : config.model);
     },
 
-    async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
-      const { body, from } = chatRequest(call, request, ctx, false);
-      try {
-        const res = await call.client.post("/chat/completions", { body, signal: ctx.signal }).asResponse();
-        const json = await res.json();
-        // Inside the try: an error body sent with a 200 is mapped (and redacted) like any other.
-        return fromOpenAIResponse(json, { ...from, inputEstimate: estimateInputTokens(request) });
-      } catch (err) {
-        throw mapError(err, request, ctx.model, config.baseUrl, call.redact);
-      }
+    complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
+      return completeChat(call, request, ctx);
     },
 
     stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent[]> {

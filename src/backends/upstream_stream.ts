@@ -1,23 +1,33 @@
 /**
- * The one way both backends run a streaming upstream call: the request's abort signal joined with one of
- * the call's own, failures before the first event mapped to the HTTP error the client gets, and the
- * upstream aborted when the consumer stops early (client gone) or the stream fails.
+ * The one way both backends run a streaming upstream call: the request's abort signal joined with the
+ * call's own timeouts (`upstream_watch.ts`), failures before the first event mapped to the HTTP error the
+ * client gets, and the upstream aborted when the consumer stops early (client gone), the stream fails, or
+ * the upstream stalls.
  *
  * @module
  */
 import type { MessagesRequest, StreamEvent } from "../anthropic/types.ts";
 import type { RelayError } from "../errors.ts";
 import type { CallContext } from "./backend.ts";
+import { type UpstreamLimits, UpstreamWatch } from "./upstream_watch.ts";
 
 /**
  * One backend's streaming call, in three steps. Built once per backend, so that a request allocates no
  * closures for it.
  */
 export interface StreamCall<I> {
+  /** The upstream's timeouts. */
+  readonly limits: UpstreamLimits;
+  /** Names the upstream in timeout messages ("The upstream at http://host/v1", "Bedrock"). */
+  readonly label: string;
   /** Translates the request; runs before any upstream call, and what it throws (400s) is thrown as is. */
   prepare(request: MessagesRequest, ctx: CallContext): I;
-  /** Sends the translated request (aborted through `signal`) and resolves to the translated batches. */
-  open(input: I, request: MessagesRequest, ctx: CallContext, signal: AbortSignal): Promise<
+  /**
+   * Sends the translated request (aborted through `watch.signal`) and resolves to the translated batches
+   * once the response headers are in; `watch.headersIn()` may be called earlier, as soon as they are.
+   * The body's decoder calls `watch.touch` after each network read.
+   */
+  open(input: I, request: MessagesRequest, ctx: CallContext, watch: UpstreamWatch): Promise<
     AsyncIterable<StreamEvent[]>
   >;
   /** The error the client gets for an upstream failure. */
@@ -28,13 +38,18 @@ export interface StreamCall<I> {
  * Runs a streaming call for `Backend.stream`: failing before the first batch throws the mapped
  * error (an HTTP error for the client); failing after it throws the mapped error too, unless the client
  * is gone (`ctx.signal` aborted), when the original error is rethrown; an early return aborts the upstream.
+ * An upstream that sends no headers within `upstreamConnectMs + upstreamHeadersMs`, or nothing for
+ * `upstreamIdleMs` while a batch is awaited, is aborted and the call throws a `504 timeout_error`.
  *
  * @example
  * ```ts
  * import type { MessagesRequest, StreamEvent } from "../anthropic/types.ts";
  * import { RelayError } from "../errors.ts";
+ * import { DEFAULT_LIMITS } from "../limits.ts";
  *
  * const echo: StreamCall<string> = {
+ *   limits: DEFAULT_LIMITS,
+ *   label: "Echo",
  *   prepare: (request) => request.model,
  *   open: (model) => {
  *     async function* batches(): AsyncGenerator<StreamEvent[]> {
@@ -61,23 +76,32 @@ export async function* upstreamStream<I>(
   ctx: CallContext,
 ): AsyncGenerator<StreamEvent[]> {
   const input = call.prepare(request, ctx);
-  const local = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, local.signal]);
-  let events: AsyncIterable<StreamEvent[]>;
+  const watch = new UpstreamWatch(ctx.signal, call.limits, call.label);
+  let events: AsyncIterator<StreamEvent[]>;
   try {
-    events = await call.open(input, request, ctx, signal);
+    events = (await call.open(input, request, ctx, watch))[Symbol.asyncIterator]();
   } catch (err) {
-    local.abort();
-    throw call.mapError(err, request, ctx);
+    watch.end(true);
+    throw watch.error ?? call.mapError(err, request, ctx);
   }
+  watch.headersIn();
   let finished = false;
   try {
-    yield* events;
+    while (true) {
+      // Only the wait for the next batch counts as upstream silence, not the time the client takes;
+      // inside it, the decoder touches the watch on every network read.
+      watch.reading();
+      const next = await events.next();
+      watch.read();
+      if (next.done) break;
+      yield next.value;
+    }
     finished = true;
   } catch (err) {
-    throw ctx.signal.aborted ? err : call.mapError(err, request, ctx);
+    throw watch.error ?? (ctx.signal.aborted ? err : call.mapError(err, request, ctx));
   } finally {
-    // Early return (client gone) or failure: stop the upstream generation too.
-    if (!finished) local.abort();
+    // Early return (client gone), failure or timeout: stop the upstream generation too.
+    watch.end(!finished);
+    if (!finished) await events.return?.();
   }
 }

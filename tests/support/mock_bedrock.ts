@@ -91,6 +91,8 @@ export interface BedrockJsonReply {
   headers?: Record<string, string>;
   /** Delay before answering, in ms (a client disconnect during it counts as an abort). */
   delayMs?: number;
+  /** Send the headers and this many bytes of the body, then nothing until the client disconnects. */
+  bodyHangAfter?: number;
   /** Only a request for this operation consumes the reply (any operation if absent). */
   operation?: BedrockOperation;
 }
@@ -126,6 +128,15 @@ export interface BedrockStreamReply {
   split?: BedrockSplitMode;
   /** Write size for `split: "bytes"` (default 5). */
   splitSize?: number;
+  /** Raw bytes written after the events (half a frame, a frame with a bad checksum, garbage). */
+  tail?: Uint8Array;
+  /** Only a request for this operation consumes the reply. */
+  operation?: BedrockOperation;
+}
+
+/** No answer at all, not even headers, until the client disconnects (counted as an abort). */
+export interface BedrockStallReply {
+  kind: "stall";
   /** Only a request for this operation consumes the reply. */
   operation?: BedrockOperation;
 }
@@ -158,7 +169,12 @@ export interface BedrockTextReply {
 }
 
 /** Everything {@linkcode MockBedrock.enqueue} accepts. */
-export type MockBedrockReply = BedrockJsonReply | BedrockStreamReply | BedrockErrorReply | BedrockTextReply;
+export type MockBedrockReply =
+  | BedrockJsonReply
+  | BedrockStreamReply
+  | BedrockErrorReply
+  | BedrockTextReply
+  | BedrockStallReply;
 
 /** How a request authenticated. */
 export type BedrockAuth =
@@ -624,8 +640,9 @@ interface _Rejection {
 
 /** What to answer: a complete body, or an event stream. */
 type _Plan =
-  | { status: number; headers: Record<string, string>; body: string; delayMs?: number }
-  | { status: number; headers: Record<string, string>; stream: BedrockStreamReply };
+  | { status: number; headers: Record<string, string>; body: string; delayMs?: number; hangAfter?: number }
+  | { status: number; headers: Record<string, string>; stream: BedrockStreamReply }
+  | { stall: true };
 
 type _Req = http.IncomingMessage | http2.Http2ServerRequest;
 type _Res = http.ServerResponse | http2.Http2ServerResponse;
@@ -775,9 +792,20 @@ class _MockBedrockServer implements MockBedrock {
       req.httpVersion === "2.0" ? "h2" : "http/1.1",
     );
     try {
+      if ("stall" in plan) {
+        await sleep(Infinity, gone.signal);
+        return;
+      }
       if ("body" in plan) {
         if (plan.delayMs) await sleep(plan.delayMs, gone.signal);
         res.writeHead(plan.status, plan.headers);
+        if (plan.hangAfter !== undefined) {
+          if ("flushHeaders" in res) res.flushHeaders();
+          (res as { write(chunk: Uint8Array): boolean }).write(
+            _encoder.encode(plan.body).slice(0, plan.hangAfter),
+          );
+          await sleep(Infinity, gone.signal);
+        }
         ended = true;
         res.end(plan.body);
         return;
@@ -882,6 +910,7 @@ class _MockBedrockServer implements MockBedrock {
           },
           body: JSON.stringify(reply.body),
           delayMs: reply.delayMs,
+          hangAfter: reply.bodyHangAfter,
         };
       case "error":
         return {
@@ -899,6 +928,8 @@ class _MockBedrockServer implements MockBedrock {
           headers: { "content-type": "text/plain", ...reply.headers },
           body: reply.body,
         };
+      case "stall":
+        return { stall: true };
       case "stream":
         return {
           status: 200,
@@ -1056,6 +1087,7 @@ function _frames(reply: BedrockStreamReply): Uint8Array[] {
     }));
     if (isException) break;
   }
+  if (reply.tail) out.push(reply.tail);
   return out;
 }
 

@@ -97,6 +97,8 @@ export interface JsonReply {
   headers?: Record<string, string>;
   /** Delay before answering, in ms (a client disconnect during it counts as an abort). */
   delayMs?: number;
+  /** Send the headers and this many bytes of the body, then nothing until the client disconnects. */
+  bodyHangAfter?: number;
 }
 
 /** A plain-text reply (an HTML 502 from a gateway, a non-JSON error ...). */
@@ -108,10 +110,21 @@ export interface TextReply {
   headers?: Record<string, string>;
   /** Delay before answering, in ms. */
   delayMs?: number;
+  /** Send the headers and this many bytes of the body, then nothing until the client disconnects. */
+  bodyHangAfter?: number;
+}
+
+/**
+ * No answer at all, not even headers, until the client disconnects (counted as an abort when
+ * `Deno.serve` notices: it does not always notice a disconnect before the response began, so tests
+ * that must see the cancellation watch the connection instead, with `fault_tcp.ts`).
+ */
+export interface StallReply {
+  kind: "stall";
 }
 
 /** Everything {@linkcode MockOpenAI.enqueue} accepts. */
-export type MockOpenAIReply = StreamReply | JsonReply | TextReply;
+export type MockOpenAIReply = StreamReply | JsonReply | TextReply | StallReply;
 
 /** One request as the mock received it. */
 export interface RecordedOpenAIRequest {
@@ -494,6 +507,7 @@ class _MockOpenAIServer implements MockOpenAI {
   #abortsConsumed = 0;
   #abortWaiters: (() => void)[] = [];
   #active = new Set<_ActiveStream>();
+  #stop = new AbortController();
   #closed?: Promise<void>;
   #server: Deno.HttpServer<Deno.NetAddr>;
 
@@ -546,6 +560,7 @@ class _MockOpenAIServer implements MockOpenAI {
   }
 
   async #shutdown(): Promise<void> {
+    this.#stop.abort();
     for (const s of this.#active) {
       s.stop.abort();
       try {
@@ -639,17 +654,26 @@ class _MockOpenAIServer implements MockOpenAI {
     switch (reply.kind) {
       case "json": {
         if (reply.delayMs && !(await this.#delay(reply.delayMs, req))) return new Response(null);
-        return new Response(JSON.stringify(_fillCompletion(reply.body, request)), {
+        const text = JSON.stringify(_fillCompletion(reply.body, request));
+        return new Response(this.#body(text, reply.bodyHangAfter), {
           status: reply.status ?? 200,
           headers: { "content-type": "application/json", ...reply.headers },
         });
       }
       case "text": {
         if (reply.delayMs && !(await this.#delay(reply.delayMs, req))) return new Response(null);
-        return new Response(reply.body, {
+        return new Response(this.#body(reply.body, reply.bodyHangAfter), {
           status: reply.status,
           headers: { "content-type": "text/plain; charset=utf-8", ...reply.headers },
         });
+      }
+      case "stall": {
+        try {
+          await sleep(Infinity, AbortSignal.any([req.signal, this.#stop.signal]));
+        } catch {
+          if (!this.#stop.signal.aborted) this.#recordAbort();
+        }
+        return new Response(null);
       }
       case "stream":
         return new Response(this.#sseBody(reply, request), {
@@ -665,6 +689,34 @@ class _MockOpenAIServer implements MockOpenAI {
         throw new Error(`Unknown reply kind: ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** The whole text, or its first `hangAfter` bytes and then nothing until the client disconnects. */
+  #body(text: string, hangAfter: number | undefined): string | ReadableStream<Uint8Array> {
+    if (hangAfter === undefined) return text;
+    const head = _encoder.encode(text).slice(0, hangAfter);
+    const stop = new AbortController();
+    let active: _ActiveStream | undefined;
+    let sent = false;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        active = { controller, stop };
+        this.#active.add(active);
+      },
+      pull: async (controller) => {
+        if (!sent && head.length) {
+          sent = true;
+          controller.enqueue(head);
+          return;
+        }
+        await sleep(Infinity, stop.signal).catch(() => {});
+      },
+      cancel: () => {
+        this.#active.delete(active!);
+        stop.abort();
+        this.#recordAbort();
+      },
+    }, { highWaterMark: 0 });
   }
 
   /** Sleeps; false if the client went away meanwhile (counted as an abort). */

@@ -16,6 +16,7 @@ import { requestToolNames, toConverseRequest } from "../../translate/bedrock/to_
 import { toInvokeBody } from "../../translate/bedrock/to_invoke.ts";
 import { toolNameMap } from "../../translate/tool_names.ts";
 import type { CallContext } from "../backend.ts";
+import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { AuthPlan } from "./auth.ts";
 
 /** What the calls of one Bedrock backend share. */
@@ -28,6 +29,8 @@ export interface BedrockCall {
   plan: AuthPlan;
   /** Hides secrets in the errors and warnings its calls report. */
   redact: Redactor;
+  /** The upstream's timeouts. */
+  limits: UpstreamLimits;
 }
 
 const encoder = new TextEncoder();

@@ -14,8 +14,10 @@
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import type { BedrockConfig } from "../../config.ts";
 import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
+import { DEFAULT_LIMITS } from "../../limits.ts";
 import type { Backend } from "../backend.ts";
 import { upstreamStream } from "../upstream_stream.ts";
+import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { BedrockCall } from "./_call.ts";
 import { type AuthPlan, planAuth } from "./auth.ts";
 import { describeBedrock } from "./banner.ts";
@@ -28,7 +30,7 @@ import { createModelResolver } from "./model_resolver.ts";
 import { profileLister } from "./profile_lister.ts";
 import type { InferenceProfile } from "./profiles.ts";
 
-export type { StaticCredentials };
+export type { StaticCredentials, UpstreamLimits };
 
 /** Options for {@linkcode createBedrockBackend}; production passes none. */
 export interface BedrockBackendOptions {
@@ -49,6 +51,12 @@ export interface BedrockBackendOptions {
    * credentials); `credentials` are added to it.
    */
   redact?: Redactor;
+   * Connect, response-headers and idle timeouts of upstream calls (default {@linkcode DEFAULT_LIMITS};
+   * `main.ts` passes the configured `config.limits`).
+   */
+  limits?: UpstreamLimits;
+  /** A fetch for the SDK's HTTP handler to send requests with (default the global fetch). */
+  fetch?: typeof fetch;
 }
 
 // The start-up line names a model per family and up to two warnings: far below this.
@@ -94,7 +102,7 @@ export async function createBedrockBackend(
   const plan: AuthPlan = options.credentials
     ? { bearer: false, summary: "static credentials (injected)" }
     : await planAuth(config, env);
-  const shared = sharedClientConfig(config.region, plan, options.credentials);
+  const shared = sharedClientConfig(config.region, plan, options.credentials, options.fetch);
   const client = new BedrockRuntimeClient({
     ...shared,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -108,7 +116,7 @@ export async function createBedrockBackend(
   const creds = options.credentials;
   const redact = (options.redact ?? createRedactor(secretsOf(env)))
     .with([creds?.accessKeyId, creds?.secretAccessKey, creds?.sessionToken]);
-  const call: BedrockCall = { config, client, plan, redact };
+  const call: BedrockCall = { config, client, plan, redact, limits: options.limits ?? DEFAULT_LIMITS };
   const stream = bedrockStream(call);
   return {
     kind: "bedrock",

@@ -21,6 +21,7 @@ import { invokeStreamTranslator } from "../../translate/bedrock/invoke_stream.ts
 import { translateBatches } from "../../translate/stream_translator.ts";
 import type { CallContext } from "../backend.ts";
 import type { StreamCall } from "../upstream_stream.ts";
+import type { UpstreamWatch } from "../upstream_watch.ts";
 import { type BedrockCall, converseInput, invokeBody, pickApi, streamOptions } from "./_call.ts";
 import { mapError } from "./map_error.ts";
 import { takeRawBody } from "./raw_body.ts";
@@ -56,7 +57,7 @@ async function openInvokeStream(
   body: Uint8Array,
   request: MessagesRequest,
   ctx: CallContext,
-  signal: AbortSignal,
+  watch: UpstreamWatch,
 ): Promise<AsyncIterable<StreamEvent[]>> {
   const command = new InvokeModelWithResponseStreamCommand({
     modelId: ctx.model,
@@ -64,13 +65,13 @@ async function openInvokeStream(
     contentType: "application/json",
     accept: "application/json",
   });
-  const raw = takeRawBody(command);
-  const res = await call.client.send(command, { abortSignal: signal });
+  const raw = takeRawBody(command, watch);
+  const res = await call.client.send(command, { abortSignal: watch.signal });
   const stream = raw();
   const options = streamOptions(request, ctx);
   const errors = { estimate: options.inputEstimate, window: options.contextWindow ?? 0 };
   const chunks = stream
-    ? invokeEventBatches(stream, errors)
+    ? invokeEventBatches(stream, errors, watch.touch)
     : res.body
     ? singles(invokeChunks(res.body, errors))
     : undefined;
@@ -83,13 +84,17 @@ async function openConverseStream(
   input: ConverseCommandInput,
   request: MessagesRequest,
   ctx: CallContext,
-  signal: AbortSignal,
+  watch: UpstreamWatch,
 ): Promise<AsyncIterable<StreamEvent[]>> {
   const command = new ConverseStreamCommand(input);
-  const raw = takeRawBody(command);
-  const res = await call.client.send(command, { abortSignal: signal });
+  const raw = takeRawBody(command, watch);
+  const res = await call.client.send(command, { abortSignal: watch.signal });
   const body = raw();
-  const stream = body ? converseEventBatches(body) : res.stream ? singles(res.stream) : undefined;
+  const stream = body
+    ? converseEventBatches(body, watch.touch)
+    : res.stream
+    ? singles(res.stream)
+    : undefined;
   if (!stream) throw new RelayError("api_error", "Bedrock returned no stream");
   return translateBatches(stream, converseStreamTranslator(streamOptions(request, ctx)));
 }
@@ -103,6 +108,7 @@ async function openConverseStream(
  * import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
  * import { createRedactor } from "../../redact.ts";
  * import type { MessagesRequest } from "../../anthropic/types.ts";
+ * import { DEFAULT_LIMITS } from "../../limits.ts";
  * import { upstreamStream } from "../upstream_stream.ts";
  *
  * const stream = bedrockStream({
@@ -110,6 +116,7 @@ async function openConverseStream(
  *   client: new BedrockRuntimeClient({ region: "us-east-1" }),
  *   plan: { bearer: false, summary: "default AWS credential chain" },
  *   redact: createRedactor([]),
+ *   limits: DEFAULT_LIMITS,
  * });
  * const request: MessagesRequest = {
  *   model: "claude-sonnet-4-5",
@@ -128,6 +135,8 @@ async function openConverseStream(
  */
 export function bedrockStream(call: BedrockCall): StreamCall<Uint8Array | ConverseCommandInput> {
   return {
+    limits: call.limits,
+    label: "Bedrock",
     prepare(request, ctx) {
       const api = pickApi(call.config, ctx.model);
       // Translation errors (400s) are thrown before any upstream call.
@@ -135,10 +144,10 @@ export function bedrockStream(call: BedrockCall): StreamCall<Uint8Array | Conver
         ? invokeBody(request, ctx, call.config)
         : converseInput(request, ctx, call.config);
     },
-    open(input, request, ctx, signal) {
+    open(input, request, ctx, watch) {
       return input instanceof Uint8Array
-        ? openInvokeStream(call, input, request, ctx, signal)
-        : openConverseStream(call, input, request, ctx, signal);
+        ? openInvokeStream(call, input, request, ctx, watch)
+        : openConverseStream(call, input, request, ctx, watch);
     },
     mapError(err, request, ctx) {
       return mapError(err, request, ctx.model, call.plan.profile, call.redact);

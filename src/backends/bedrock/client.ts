@@ -1,13 +1,15 @@
 /**
  * The AWS SDK client configuration the Bedrock backend shares between its runtime client and the
- * control-plane client that lists profiles: Deno's fetch as the HTTP handler, a user agent built from
- * Deno itself, no SDK retries, and the SDK's credential chain for the profile the auth plan chose.
+ * control-plane client that lists profiles: Deno's fetch as the HTTP handler (with relayx's one retry of
+ * a request Bedrock never answered), a user agent built from Deno itself, no SDK retries, and the SDK's
+ * credential chain for the profile the auth plan chose.
  *
  * @module
  */
 import type { BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { FetchHttpHandler } from "@smithy/fetch-http-handler";
+import { isUnanswered } from "../retry_once.ts";
 import type { AuthPlan } from "./auth.ts";
 
 /** Static credentials, for tests and embedders that hold their own. */
@@ -35,7 +37,29 @@ function userAgent(): Promise<[string, string?][]> {
 }
 
 /**
- * The configuration both Bedrock clients start from (region, handler, user agent, retries, credentials).
+ * Deno's fetch as the SDK's handler, sending a request once more when it failed before Bedrock answered
+ * a byte (`retry_once.ts`). At this level the SDK's request (signed, with a byte or string body) can be
+ * sent again as is, where a `Request` object built from it could not.
+ */
+class RetryOnceHandler extends FetchHttpHandler {
+  override async handle(
+    ...args: Parameters<FetchHttpHandler["handle"]>
+  ): ReturnType<FetchHttpHandler["handle"]> {
+    try {
+      return await super.handle(...args);
+    } catch (err) {
+      const [request, options] = args;
+      const body: unknown = request.body;
+      const resendable = body === undefined || typeof body === "string" || body instanceof Uint8Array;
+      if (!isUnanswered(err) || options?.abortSignal?.aborted || !resendable) throw err;
+      return await super.handle(...args);
+    }
+  }
+}
+
+/**
+ * The configuration both Bedrock clients start from (region, handler, user agent, retries, credentials);
+ * `customFetch` replaces the global fetch (tests count attempts with it).
  *
  * @example
  * ```ts
@@ -49,6 +73,7 @@ export function sharedClientConfig(
   region: string,
   plan: AuthPlan,
   credentials?: StaticCredentials,
+  customFetch?: typeof fetch,
 ): BedrockRuntimeClientConfig {
   const shared: BedrockRuntimeClientConfig = {
     region,
@@ -56,7 +81,7 @@ export function sharedClientConfig(
     // Deno's fetch instead of the SDK's NodeHttp2Handler, which opens and closes an HTTP/2 session (a new
     // TCP + TLS connection) for every request of this client; fetch pools connections, negotiates HTTP/2
     // with Bedrock's https endpoints, and hands over a web ReadableStream for the raw event-stream path.
-    requestHandler: new FetchHttpHandler(),
+    requestHandler: new RetryOnceHandler(customFetch ? { customFetch } : {}),
     // Claude Code retries by itself, honouring retry-after; SDK retries underneath would multiply waits.
     maxAttempts: 1,
   };

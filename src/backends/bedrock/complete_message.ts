@@ -1,18 +1,53 @@
 /**
  * A non-streaming Bedrock call: InvokeModel with Anthropic's own body for the invoke API, Converse
- * otherwise, translated back into an Anthropic message.
+ * otherwise, watched by relayx's upstream timeouts, translated back into an Anthropic message.
  *
  * @module
  */
 import { ConverseCommand, InvokeModelCommand } from "@aws-sdk/client-bedrock-runtime";
 import type { MessageResponse, MessagesRequest } from "../../anthropic/types.ts";
+import { RelayError } from "../../errors.ts";
 import { fromConverseResponse } from "../../translate/bedrock/from_converse.ts";
 import { fromInvokeResponse } from "../../translate/bedrock/invoke_stream.ts";
 import type { CallContext } from "../backend.ts";
+import { UpstreamWatch } from "../upstream_watch.ts";
 import { type BedrockCall, converseInput, fromOptions, invokeBody, pickApi } from "./_call.ts";
 import { mapError } from "./map_error.ts";
+import { watchBody } from "./raw_body.ts";
 
 const decoder = new TextDecoder();
+
+// The parser's message quotes the body; the client gets what the body is instead.
+function parseAnswer(bytes: Uint8Array, type: string | undefined): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new RelayError(
+      "api_error",
+      `Bedrock answered HTTP 200 with a body that is not JSON (content-type "${
+        (type ?? "none").slice(0, 80)
+      }")`,
+    );
+  }
+}
+
+// Runs one call under a watch, mapping its failure (a timeout first: it caused the abort).
+async function watched<T>(
+  call: BedrockCall,
+  request: MessagesRequest,
+  ctx: CallContext,
+  run: (watch: UpstreamWatch) => Promise<T>,
+): Promise<T> {
+  const watch = new UpstreamWatch(ctx.signal, call.limits, "Bedrock");
+  try {
+    const out = await run(watch);
+    watch.end(false);
+    return out;
+  } catch (err) {
+    watch.end(true);
+    throw watch.error ?? mapError(err, request, ctx.model, call.plan.profile, call.redact);
+  }
+}
 
 /**
  * Sends one request and returns the complete message. Throws the mapped `RelayError` on failure.
@@ -21,6 +56,7 @@ const decoder = new TextDecoder();
  * ```ts
  * import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
  * import { createRedactor } from "../../redact.ts";
+ * import { DEFAULT_LIMITS } from "../../limits.ts";
  *
  * const message = await completeMessage(
  *   {
@@ -28,6 +64,7 @@ const decoder = new TextDecoder();
  *     client: new BedrockRuntimeClient({ region: "us-east-1" }),
  *     plan: { bearer: false, summary: "default AWS credential chain" },
  *     redact: createRedactor([]),
+ *     limits: DEFAULT_LIMITS,
  *   },
  *   {
  *     model: "claude-sonnet-4-5",
@@ -52,30 +89,25 @@ export async function completeMessage(
 ): Promise<MessageResponse> {
   const api = pickApi(call.config, ctx.model);
   const from = fromOptions(request, ctx);
+  // Translation errors (400s) are thrown before any upstream call.
   if (api === "invoke") {
-    const body = invokeBody(request, ctx, call.config);
-    let json: unknown;
-    try {
-      const res = await call.client.send(
-        new InvokeModelCommand({
-          modelId: ctx.model,
-          body,
-          contentType: "application/json",
-          accept: "application/json",
-        }),
-        { abortSignal: ctx.signal },
-      );
-      json = JSON.parse(decoder.decode(res.body));
-    } catch (err) {
-      throw mapError(err, request, ctx.model, call.plan.profile, call.redact);
-    }
+    const command = new InvokeModelCommand({
+      modelId: ctx.model,
+      body: invokeBody(request, ctx, call.config),
+      contentType: "application/json",
+      accept: "application/json",
+    });
+    const json = await watched(call, request, ctx, async (watch) => {
+      watchBody(command, watch);
+      const res = await call.client.send(command, { abortSignal: watch.signal });
+      return parseAnswer(res.body, res.contentType);
+    });
     return fromInvokeResponse(json, from);
   }
-  const input = converseInput(request, ctx, call.config);
-  try {
-    const out = await call.client.send(new ConverseCommand(input), { abortSignal: ctx.signal });
-    return fromConverseResponse(out, from);
-  } catch (err) {
-    throw mapError(err, request, ctx.model, call.plan.profile, call.redact);
-  }
+  const command = new ConverseCommand(converseInput(request, ctx, call.config));
+  const out = await watched(call, request, ctx, (watch) => {
+    watchBody(command, watch);
+    return call.client.send(command, { abortSignal: watch.signal });
+  });
+  return fromConverseResponse(out, from);
 }

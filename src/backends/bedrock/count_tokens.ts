@@ -12,8 +12,10 @@ import {
   foundationModelId,
 } from "../../translate/bedrock/bedrock_models.ts";
 import type { CallContext } from "../backend.ts";
+import { UpstreamWatch } from "../upstream_watch.ts";
 import { type BedrockCall, converseInput, invokeBody, pickApi } from "./_call.ts";
 import { mapError, shortError } from "./map_error.ts";
+import { watchBody } from "./raw_body.ts";
 
 function countInput(
   request: CountTokensRequest,
@@ -43,12 +45,14 @@ function countInput(
  * ```ts
  * import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
  * import { createRedactor } from "../../redact.ts";
+ * import { DEFAULT_LIMITS } from "../../limits.ts";
  *
  * const countTokens = tokenCounter({
  *   config: { kind: "bedrock", profileExplicit: false, region: "us-east-1", api: "auto" },
  *   client: new BedrockRuntimeClient({ region: "us-east-1" }),
  *   plan: { bearer: false, summary: "default AWS credential chain" },
  *   redact: createRedactor([]),
+ *   limits: DEFAULT_LIMITS,
  * });
  * const tokens = await countTokens(
  *   { model: "claude-sonnet-4-5", messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }] },
@@ -78,20 +82,23 @@ export function tokenCounter(
       // Whatever the translator rejects here, messages will reject with the proper 400.
       return undefined;
     }
+    const command = new CountTokensCommand({ modelId, input });
+    const watch = new UpstreamWatch(ctx.signal, call.limits, "Bedrock");
+    watchBody(command, watch);
     try {
-      const res = await call.client.send(new CountTokensCommand({ modelId, input }), {
-        abortSignal: ctx.signal,
-      });
+      const res = await call.client.send(command, { abortSignal: watch.signal });
       return res.inputTokens;
     } catch (err) {
       if (ctx.signal.aborted) throw mapError(err, request, ctx.model, call.plan.profile, call.redact);
-      // The warning reaches the client (x-relayx-warnings) and the log: Bedrock's words are redacted.
-      const name = call.redact.text(shortError(err));
+      // A timeout (watch.error) falls back to the estimate like any other failure.
+      const name = watch.error ? `timeout: ${watch.error.message}` : call.redact.text(shortError(err));
       if (/^(ValidationException|AccessDeniedException|ResourceNotFoundException)/.test(name)) {
         noCount.add(modelId);
       }
       ctx.warn(`count_tokens: Bedrock CountTokens failed (${name.slice(0, 120)}); counted locally`);
       return undefined;
+    } finally {
+      watch.end(false);
     }
   };
 }

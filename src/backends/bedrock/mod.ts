@@ -26,3 +26,4 @@ export { type BedrockBackendOptions, createBedrockBackend } from "./bedrock_back
 export type { StaticCredentials } from "./client.ts";
 export type { Redactor } from "../../redact.ts";
 export type { InferenceProfile } from "./profiles.ts";
+export type { UpstreamLimits } from "../upstream_watch.ts";

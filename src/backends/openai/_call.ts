@@ -11,6 +11,7 @@ import { RelayError } from "../../errors.ts";
 import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import type { FromOpenAIOptions } from "../../translate/openai/from_openai.ts";
+import { fromOpenAIErrorChunk } from "../../translate/openai/openai_errors.ts";
 import type { OpenAIChatRequest } from "../../translate/openai/openai_types.ts";
 import { openAIChunkBatches } from "../../translate/openai/openai_sse.ts";
 import { openAIStreamTranslator } from "../../translate/openai/openai_stream.ts";
@@ -21,6 +22,7 @@ import { translateBatches } from "../../translate/stream_translator.ts";
 import { toolNameMap } from "../../translate/tool_names.ts";
 import type { CallContext } from "../backend.ts";
 import type { StreamCall } from "../upstream_stream.ts";
+import type { UpstreamLimits, UpstreamWatch } from "../upstream_watch.ts";
 import { mapError } from "./map_error.ts";
 
 /** What the calls of one OpenAI-compatible backend share. */
@@ -33,6 +35,20 @@ export interface OpenAICall {
   provider: ProviderProfile;
   /** Hides secrets in the errors it maps. */
   redact: Redactor;
+  /** The upstream's timeouts. */
+  limits: UpstreamLimits;
+  /** Names the upstream in timeout messages (`The upstream at http://host/v1`). */
+  label: string;
+}
+
+/** How timeout messages name an OpenAI-compatible upstream: its base URL without credentials or query. */
+export function upstreamLabel(baseUrl: string): string {
+  try {
+    const url = new URL(baseUrl);
+    return `The upstream at ${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return "The upstream";
+  }
 }
 
 /** A translated request: the chat-completions body, and how to translate the answer back. */
@@ -86,6 +102,8 @@ export function chatRequest(
  * import type { OpenAIConfig } from "../../config.ts";
  * import { createRedactor } from "../../redact.ts";
  *
+ * import { DEFAULT_LIMITS } from "../../limits.ts";
+ *
  * const config: OpenAIConfig = {
  *   kind: "openai_compatible",
  *   apiKey: "",
@@ -99,22 +117,61 @@ export function chatRequest(
  *   client: createOpenAIClient(config, fetch),
  *   provider: PROVIDERS.ollama,
  *   redact: createRedactor([config.apiKey]),
+ *   limits: DEFAULT_LIMITS,
+ *   label: upstreamLabel(config.baseUrl),
  * });
  * ```
  */
 export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
   return {
+    limits: call.limits,
+    label: call.label,
     prepare(request, ctx) {
       return chatRequest(call, request, ctx, true);
     },
-    async open({ body, from }, request, _ctx, signal) {
-      const res = await call.client.post("/chat/completions", { body, signal, stream: true }).asResponse();
+    async open({ body, from }, request, ctx, watch) {
+      const res = await call.client.post("/chat/completions", { body, signal: watch.signal, stream: true })
+        .asResponse();
+      watch.headersIn();
       if (!res.body) throw new RelayError("api_error", "Upstream returned no body");
+      const type = res.headers.get("content-type") ?? "";
+      if (/json|html/i.test(type)) throw await notAStream(res, type, request, ctx, watch);
       const translator = openAIStreamTranslator({ ...from, inputEstimate: estimateInputTokens(request) });
-      return translateBatches(openAIChunkBatches(res.body), translator);
+      return translateBatches(openAIChunkBatches(res.body, watch.touch), translator);
     },
     mapError(err, request, ctx) {
       return mapError(err, request, ctx.model, call.config.baseUrl, call.redact);
     },
   };
+}
+
+/**
+ * The error for a 200 that answers a stream request with JSON or HTML instead of an event stream: the
+ * error object such a body may carry (a provider's error sent with status 200), else what it is.
+ */
+async function notAStream(
+  res: Response,
+  type: string,
+  request: MessagesRequest,
+  ctx: CallContext,
+  watch: UpstreamWatch,
+): Promise<RelayError> {
+  watch.reading();
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (typeof json === "object" && json !== null && "error" in json) {
+    return fromOpenAIErrorChunk(json, {
+      estimate: estimateInputTokens(request),
+      window: contextWindow(ctx.model),
+    });
+  }
+  return new RelayError(
+    "api_error",
+    `Upstream answered a stream request with content-type "${type.slice(0, 80)}" instead of an event stream`,
+  );
 }

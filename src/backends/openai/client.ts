@@ -7,6 +7,7 @@
  */
 import OpenAI from "openai";
 import type { OpenAIConfig } from "../../config.ts";
+import { retryOnce } from "../retry_once.ts";
 
 /** An upstream answered with a non-2xx status; carries the raw body the SDK would discard. */
 export class UpstreamHttpError extends Error {
@@ -37,7 +38,9 @@ function capturing(base: typeof fetch): typeof fetch {
 }
 
 /**
- * The client requests are sent with: no SDK retries, a ten-minute timeout, and the capturing fetch.
+ * The client requests are sent with: no SDK retries, the capturing fetch, and under it the one retry of a
+ * request the upstream never answered (`retry_once.ts`). relayx's own timeouts (`upstream_watch.ts`) end
+ * calls; the SDK's `timeoutMs` is only a backstop behind them.
  *
  * @example
  * ```ts
@@ -51,13 +54,17 @@ function capturing(base: typeof fetch): typeof fetch {
  * }, fetch);
  * ```
  */
-export function createOpenAIClient(config: OpenAIConfig, base: typeof fetch): OpenAI {
+export function createOpenAIClient(
+  config: OpenAIConfig,
+  base: typeof fetch,
+  timeoutMs: number = 10 * 60 * 1000,
+): OpenAI {
   return new OpenAI({
     apiKey: config.apiKey || "relayx-no-key",
     baseURL: config.baseUrl,
     // Claude Code retries itself, honouring retry-after; a second retry layer here would multiply waits.
     maxRetries: 0,
-    timeout: 10 * 60 * 1000,
-    fetch: capturing(base),
+    timeout: timeoutMs,
+    fetch: capturing(retryOnce(base)),
   });
 }

@@ -165,10 +165,33 @@ export function fromBedrockError(err: unknown, opts: BedrockErrorOptions): Relay
       cause: err,
     });
   }
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up|network/i.test(`${f.name} ${f.message}`)) {
-    return new RelayError("api_error", `Cannot reach Bedrock: ${f.message}`, { cause: err });
-  }
+  const reason = networkReason(`${f.name} ${f.message} ${causes(err)}`);
+  if (reason) return new RelayError("api_error", `Cannot reach Bedrock: ${reason}`, { cause: err });
   return new RelayError("api_error", `Bedrock call failed: ${f.name}: ${f.message}`, { cause: err });
+}
+
+// Deno's fetch says "fetch failed" and puts the OS error a level or two down its causes.
+function causes(err: unknown): string {
+  let text = "";
+  let current = err instanceof Error ? err.cause : undefined;
+  for (let i = 0; i < 4 && current instanceof Error; i++) {
+    text += ` ${current.message}`;
+    current = current.cause;
+  }
+  return text;
+}
+
+function networkReason(text: string): string | undefined {
+  if (/connection refused|ECONNREFUSED/i.test(text)) return "connection refused";
+  if (/connection reset|ECONNRESET|closed before message completed|socket hang up/i.test(text)) {
+    return "connection reset";
+  }
+  if (/ENOTFOUND|EAI_AGAIN|dns error|failed to lookup|name or service not known/i.test(text)) {
+    return "host not found";
+  }
+  if (/certificate|tls|handshake/i.test(text)) return "TLS handshake failed";
+  if (/network|unreachable/i.test(text)) return "network error";
+  return undefined;
 }
 
 /**

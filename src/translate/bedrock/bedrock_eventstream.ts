@@ -33,12 +33,14 @@ function headerString(headers: Record<string, { value: unknown }>, name: string)
 
 /**
  * Splits an event-stream body into frames and decodes each (CRCs checked by the codec), yielding the
- * frames of each network read together.
+ * frames of each network read together. `onRead` is called after every network read, whether or not it
+ * completed a frame (an upstream's idle timer).
  *
  * @throws {Error} when the body ends inside a frame.
  */
 export async function* eventStreamBatches(
   body: ReadableStream<Uint8Array>,
+  onRead?: () => void,
 ): AsyncGenerator<EventStreamMessage[]> {
   const reader = body.getReader();
   let buf: Uint8Array = new Uint8Array(0);
@@ -46,6 +48,7 @@ export async function* eventStreamBatches(
   try {
     while (true) {
       const next = await reader.read();
+      onRead?.();
       if (next.done) break;
       const chunk = next.value;
       buf = buf.length === 0 ? chunk : concat(buf, chunk);
@@ -134,11 +137,12 @@ function invokeEvent(m: EventStreamMessage, errors?: BedrockErrorOptions): unkno
     : undefined;
 }
 
-/** {@linkcode converseEvents}, one array per network read. */
+/** {@linkcode converseEvents}, one array per network read; `onRead` as for {@linkcode eventStreamBatches}. */
 export async function* converseEventBatches(
   body: ReadableStream<Uint8Array>,
+  onRead?: () => void,
 ): AsyncGenerator<Record<string, unknown>[]> {
-  for await (const batch of eventStreamBatches(body)) {
+  for await (const batch of eventStreamBatches(body, onRead)) {
     const events: Record<string, unknown>[] = [];
     try {
       for (const m of batch) events.push(converseEvent(m));
@@ -153,13 +157,15 @@ export async function* converseEventBatches(
 
 /**
  * {@linkcode invokeEvents}, one array per network read. `errors` sizes a context overflow reported by an
- * exception frame (the prompt's estimate and the model's window).
+ * exception frame (the prompt's estimate and the model's window); `onRead` as for
+ * {@linkcode eventStreamBatches}.
  */
 export async function* invokeEventBatches(
   body: ReadableStream<Uint8Array>,
   errors?: BedrockErrorOptions,
+  onRead?: () => void,
 ): AsyncGenerator<unknown[]> {
-  for await (const batch of eventStreamBatches(body)) {
+  for await (const batch of eventStreamBatches(body, onRead)) {
     const events: unknown[] = [];
     try {
       for (const m of batch) {

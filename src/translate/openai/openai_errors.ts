@@ -77,8 +77,9 @@ function retryAfterOf(value: string | null | undefined): string | undefined {
  * 400/422 -> 400 `invalid_request_error`; any context-overflow wording (or code `context_length_exceeded`)
  * -> the `prompt is too long: N tokens > M maximum` error; 401 -> 500 `api_error` "Upstream authentication
  * failed" with `shouldRetry: false` (a 401 would blame the client's own key); 403 -> `permission_error`;
- * 404 -> `not_found_error`; 408 -> 504 `timeout_error`; 413 -> `request_too_large`; 429 -> `rate_limit_error`
- * with `retry-after`; 502/503/504 -> 529 `overloaded_error`; other 5xx -> 500 `api_error`.
+ * 404 -> `not_found_error`; 408 -> 504 `timeout_error`; 409 -> 409 `invalid_request_error` (transient: no
+ * `x-should-retry`); 413 -> `request_too_large`; 429 -> `rate_limit_error` with `retry-after`;
+ * 502/503/504/529 -> 529 `overloaded_error` with `retry-after`; other 5xx -> 500 `api_error`.
  *
  * The message is the upstream's, whole: pass the error through a redactor (`createRedactor` of
  * `src/redact.ts`, as the backend does) before showing it, since upstreams quote the key they rejected.
@@ -117,6 +118,9 @@ export function fromOpenAIError(status: number, body: unknown, opts: OpenAIError
       return new RelayError("not_found_error", message, { shouldRetry: false });
     case 408:
       return new RelayError("timeout_error", message);
+    case 409:
+      // A conflict is transient (a lock, a concurrent update): the client's own retry rules decide.
+      return new RelayError("invalid_request_error", message, { status: 409 });
     case 413:
       return new RelayError("request_too_large", message, { shouldRetry: false });
     case 429:
@@ -124,6 +128,7 @@ export function fromOpenAIError(status: number, body: unknown, opts: OpenAIError
     case 502:
     case 503:
     case 504:
+    case 529:
       return new RelayError("overloaded_error", message, { retryAfter: retryAfterOf(opts.retryAfter) });
     default:
       if (status >= 500) return new RelayError("api_error", message);

@@ -42,12 +42,14 @@ function parseChunk(payload: string): unknown {
 
 /**
  * The decoding loop, with the per-payload step passed in. It yields the payloads of each network read
- * together: the server translates and writes them as one batch.
+ * together: the server translates and writes them as one batch. `onRead` is told of every read, those
+ * that complete no payload too (comments, a part of a line).
  */
 async function* payloadBatches<T>(
   body: ReadableStream<Uint8Array>,
   map: (payload: string) => T,
   doneMarker?: T,
+  onRead?: () => void,
 ): AsyncGenerator<T[]> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -62,6 +64,7 @@ async function* payloadBatches<T>(
     while (true) {
       batch = [];
       const { done, value } = await reader.read();
+      onRead?.();
       // `stream: true` keeps a multi-byte character split across chunks whole.
       const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
       let start = 0;
@@ -137,12 +140,16 @@ export function openAIChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<u
 
 /**
  * Like {@linkcode openAIChunks}, but yields the parsed payloads of each network read together, for
- * translators that write one batch per read; `[DONE]` arrives as {@linkcode OPENAI_DONE}.
+ * translators that write one batch per read; `[DONE]` arrives as {@linkcode OPENAI_DONE}. `onRead` is
+ * called after every network read, whether or not it completed a payload (an upstream's idle timer).
  *
  * @throws {RelayError} `api_error` when a payload is not JSON.
  */
-export function openAIChunkBatches(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown[]> {
-  return payloadBatches<unknown>(body, parseChunk, OPENAI_DONE);
+export function openAIChunkBatches(
+  body: ReadableStream<Uint8Array>,
+  onRead?: () => void,
+): AsyncGenerator<unknown[]> {
+  return payloadBatches<unknown>(body, parseChunk, OPENAI_DONE, onRead);
 }
 
 /**

@@ -48,7 +48,7 @@ Deno.test("fromOpenAIError()", async (t) => {
 
   await t.step("maps each upstream status", async () => {
     const table: Record<string, unknown> = {};
-    for (const status of [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 520]) {
+    for (const status of [400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 520, 529]) {
       table[status] = view(fromOpenAIError(status, { error: { message: `Upstream said ${status}` } }, {
         ...opts,
         retryAfter: status === 429 || status === 503 ? "7" : null,
