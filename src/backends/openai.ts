@@ -32,8 +32,6 @@ import type {
 import { claudeFamily } from "../anthropic/claude_names.ts";
 import type { OpenAIConfig } from "../config.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
-import { estimateInputTokens } from "../tokens.ts";
-import { fromOpenAIResponse } from "../translate/openai/from_openai.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
 import { PROVIDERS } from "../translate/openai/providers.ts";
 import type { Backend, CallContext, ModelInfo } from "./backend.ts";
