@@ -51,6 +51,7 @@ export interface BedrockBackendOptions {
    * credentials); `credentials` are added to it.
    */
   redact?: Redactor;
+  /**
    * Connect, response-headers and idle timeouts of upstream calls (default {@linkcode DEFAULT_LIMITS};
    * `main.ts` passes the configured `config.limits`).
    */
