@@ -34,6 +34,7 @@ function parseAnswer(text: string, type: string | null): unknown {
  * @example
  * ```ts
  * import { DEFAULT_LIMITS } from "../../limits.ts";
+ * import { createRedactor } from "../../redact.ts";
  * import { PROVIDERS } from "../../translate/openai/providers.ts";
  * import { upstreamLabel } from "./_call.ts";
  * import { createOpenAIClient } from "./client.ts";
@@ -52,6 +53,7 @@ function parseAnswer(text: string, type: string | null): unknown {
  *   provider: PROVIDERS.ollama,
  *   limits: DEFAULT_LIMITS,
  *   label: upstreamLabel(config.baseUrl),
+ *   redact: createRedactor([config.apiKey]),
  * };
  * const message = await completeChat(
  *   call,
