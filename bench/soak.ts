@@ -5,7 +5,8 @@
  * answers the upstream still holds open afterwards, and relayx's RSS before, right after, and after
  * 30 s idle.
  *
- * Run: `deno run -A bench/soak.ts [--requests=10000] [--concurrency=64] [--idle=30000] [--only=openai|bedrock]`
+ * Run: `deno run -A bench/soak.ts [--requests=10000] [--concurrency=64] [--idle=30000] [--rounds=1]
+ * [--only=openai|bedrock]`; with several rounds the same relayx serves each (does its memory settle?).
  *
  * @module
  */
@@ -175,7 +176,14 @@ function relayxEnv(backend: string, upstream: Server, port: number): Record<stri
     };
 }
 
-async function soak(backend: string, requests: number, concurrency: number, idleMs: number): Promise<void> {
+interface Options {
+  requests: number;
+  concurrency: number;
+  idleMs: number;
+  rounds: number;
+}
+
+async function start(backend: string): Promise<{ upstream: Server; relayx: Server }> {
   const upstream = await startServer({
     name: "soak upstream",
     command: DENO,
@@ -196,27 +204,39 @@ async function soak(backend: string, requests: number, concurrency: number, idle
     port,
     timeoutMs: 60_000,
   });
-  const url = `http://127.0.0.1:${port}`;
+  return { upstream, relayx };
+}
+
+/** One round of requests against a running relayx, then the idle wait; prints one line. */
+async function round(label: string, upstream: Server, relayx: Server, o: Options): Promise<void> {
+  const url = `http://127.0.0.1:${relayx.port}`;
+  const before = memory(relayx.pid).rss;
+  const began = performance.now();
+  const t = await run(url, o.requests, o.concurrency);
+  const seconds = (performance.now() - began) / 1000;
+  const after = memory(relayx.pid);
+  // Stalls end 3 s after they began, whatever relayx does; anything still open after that was leaked.
+  await new Promise((r) => setTimeout(r, 3500));
+  const { open } = await (await fetch(`http://127.0.0.1:${upstream.port}/stats`)).json();
+  const health = (await fetch(`${url}/health`)).status;
+  await new Promise((r) => setTimeout(r, Math.max(0, o.idleMs - 3500)));
+  const idle = memory(relayx.pid).rss;
+  console.log(
+    `${label}: ${t.done} requests in ${seconds.toFixed(1)} s at ${o.concurrency} concurrent | ` +
+      `hung ${t.hung} | unexpected 5xx ${t.unexpected5xx} | wrong ${t.wrong} | aborted by client ` +
+      `${t.aborted} | upstream answers still open ${open} | /health ${health} | RSS MB: before ` +
+      `${before.toFixed(1)}, after ${after.rss.toFixed(1)} (peak ${after.hwm.toFixed(1)}), after ` +
+      `${(o.idleMs / 1000).toFixed(0)} s idle ${idle.toFixed(1)}`,
+  );
+  for (const e of t.examples) console.log(`  ${e}`);
+}
+
+async function soak(backend: string, o: Options): Promise<void> {
+  const { upstream, relayx } = await start(backend);
   try {
-    const start = memory(relayx.pid).rss;
-    const began = performance.now();
-    const t = await run(url, requests, concurrency);
-    const seconds = (performance.now() - began) / 1000;
-    const after = memory(relayx.pid);
-    // Stalls end 3 s after they began, whatever relayx does; anything still open after that was leaked.
-    await new Promise((r) => setTimeout(r, 3500));
-    const { open } = await (await fetch(`http://127.0.0.1:${upstream.port}/stats`)).json();
-    const health = (await fetch(`${url}/health`)).status;
-    await new Promise((r) => setTimeout(r, Math.max(0, idleMs - 3500)));
-    const idle = memory(relayx.pid).rss;
-    console.log(
-      `${backend}: ${t.done} requests in ${seconds.toFixed(1)} s at ${concurrency} concurrent | ` +
-        `hung ${t.hung} | unexpected 5xx ${t.unexpected5xx} | wrong ${t.wrong} | aborted by client ` +
-        `${t.aborted} | upstream answers still open ${open} | /health ${health} | RSS MB: start ` +
-        `${start.toFixed(1)}, after ${after.rss.toFixed(1)} (peak ${after.hwm.toFixed(1)}), after ` +
-        `${(idleMs / 1000).toFixed(0)} s idle ${idle.toFixed(1)}`,
-    );
-    for (const e of t.examples) console.log(`  ${e}`);
+    for (let i = 1; i <= o.rounds; i++) {
+      await round(o.rounds > 1 ? `${backend} round ${i}` : backend, upstream, relayx, o);
+    }
   } finally {
     await relayx.stop();
     await upstream.stop();
@@ -224,13 +244,16 @@ async function soak(backend: string, requests: number, concurrency: number, idle
 }
 
 if (import.meta.main) {
-  const requests = Number(flag("requests", "10000"));
-  const concurrency = Number(flag("concurrency", "64"));
-  const idleMs = Number(flag("idle", "30000"));
+  const o: Options = {
+    requests: Number(flag("requests", "10000")),
+    concurrency: Number(flag("concurrency", "64")),
+    idleMs: Number(flag("idle", "30000")),
+    rounds: Number(flag("rounds", "1")),
+  };
   const only = flag("only", "");
   try {
     for (const backend of ["openai", "bedrock"]) {
-      if (!only || only === backend) await soak(backend, requests, concurrency, idleMs);
+      if (!only || only === backend) await soak(backend, o);
     }
   } finally {
     await stopAll();
