@@ -4,10 +4,16 @@
  * fault's outcome, that the upstream call was cancelled where it stalled, and that relayx still serves.
  */
 import assert from "node:assert/strict";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { createApp } from "../../src/app.ts";
 import type { Backend } from "../../src/backends/backend.ts";
 import type { UpstreamLimits } from "../../src/backends/upstream_watch.ts";
 import type { RequestLog } from "../../src/log.ts";
+
+v8.setFlagsFromString("--expose-gc");
+/** A full garbage collection, on demand. */
+export const collectGarbage = vm.runInNewContext("gc") as () => void;
 
 /** Small timeouts, so that a stalled upstream costs a test a fraction of a second. */
 export const FAULT_LIMITS: UpstreamLimits = {
@@ -185,7 +191,10 @@ export async function runFaults<R>(
       await t.step(`${target.path}, ${stream ? "stream" : "non-stream"}: ${c.name}`, async () => {
         const before = target.aborted();
         target.enqueue(c.reply(target.path));
+        // While relayx waits on a stalled upstream, a collection must not cut its way to cancel the call.
+        const gc = c.cancels ? setTimeout(collectGarbage, 150) : undefined;
         assertOutcome(await outcome(await ask(target.relay, target.model, stream)), want);
+        clearTimeout(gc);
         if (c.cancels) await cancelled(target, before);
         assertOutcome(await outcome(await ask(target.relay, target.model, stream)), { text: "ok" });
       });

@@ -127,6 +127,16 @@ const CASES: FaultCase<MockOpenAIReply>[] = [
     stream: { http: 529, error: "overloaded_error" },
   },
   {
+    name: "answers 200 with its JSON cut short",
+    reply: () => ({
+      kind: "text",
+      status: 200,
+      body: '{"id":"chatcmpl-1","object":"chat.comp',
+      headers: { "content-type": "application/json" },
+    }),
+    json: { http: 500, error: "api_error" },
+  },
+  {
     name: "answers 200 with an HTML page (a captive portal)",
     reply: () => ({ kind: "text", status: 200, body: HTML, headers: { "content-type": "text/html" } }),
     json: { http: 500, error: "api_error", message: /content-type "text\/html"|not JSON/ },

@@ -9,6 +9,7 @@
 import type { BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { FetchHttpHandler } from "@smithy/fetch-http-handler";
+import { abortableFetch } from "../abortable_fetch.ts";
 import { isUnanswered } from "../retry_once.ts";
 import type { AuthPlan } from "./auth.ts";
 
@@ -81,7 +82,8 @@ export function sharedClientConfig(
     // Deno's fetch instead of the SDK's NodeHttp2Handler, which opens and closes an HTTP/2 session (a new
     // TCP + TLS connection) for every request of this client; fetch pools connections, negotiates HTTP/2
     // with Bedrock's https endpoints, and hands over a web ReadableStream for the raw event-stream path.
-    requestHandler: new RetryOnceHandler(customFetch ? { customFetch } : {}),
+    // The handler keeps only the body of each response: see abortable_fetch.ts.
+    requestHandler: new RetryOnceHandler({ customFetch: abortableFetch(customFetch ?? fetch) }),
     // Claude Code retries by itself, honouring retry-after; SDK retries underneath would multiply waits.
     maxAttempts: 1,
   };

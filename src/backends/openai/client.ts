@@ -7,6 +7,7 @@
  */
 import OpenAI from "openai";
 import type { OpenAIConfig } from "../../config.ts";
+import { abortableFetch } from "../abortable_fetch.ts";
 import { retryOnce } from "../retry_once.ts";
 
 /** An upstream answered with a non-2xx status; carries the raw body the SDK would discard. */
@@ -39,7 +40,8 @@ function capturing(base: typeof fetch): typeof fetch {
 
 /**
  * The client requests are sent with: no SDK retries, the capturing fetch, and under it the one retry of a
- * request the upstream never answered (`retry_once.ts`). relayx's own timeouts (`upstream_watch.ts`) end
+ * request the upstream never answered (`retry_once.ts`) and a fetch whose abort outlives the response
+ * object (`abortable_fetch.ts`). relayx's own timeouts (`upstream_watch.ts`) end
  * calls; the SDK's `timeoutMs` is only a backstop behind them.
  *
  * @example
@@ -65,6 +67,6 @@ export function createOpenAIClient(
     // Claude Code retries itself, honouring retry-after; a second retry layer here would multiply waits.
     maxRetries: 0,
     timeout: timeoutMs,
-    fetch: capturing(retryOnce(base)),
+    fetch: capturing(retryOnce(abortableFetch(base))),
   });
 }

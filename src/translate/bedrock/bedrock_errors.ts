@@ -155,6 +155,16 @@ export function fromBedrockError(err: unknown, opts: BedrockErrorOptions): Relay
   if (f.name === "TimeoutError" || /timed? ?out/i.test(f.name)) {
     return new RelayError("timeout_error", `Bedrock did not answer in time: ${f.message}`, { cause: err });
   }
+  if (f.status !== undefined && f.status < 400) {
+    // A success status the SDK could not read (a body cut short, not JSON): no fault of the client's.
+    return new RelayError(
+      "api_error",
+      `Bedrock answered HTTP ${f.status} with a body relayx could not read`,
+      {
+        cause: err,
+      },
+    );
+  }
   if (f.status !== undefined) {
     const type = f.status === 502 || f.status === 503 ? "overloaded_error" : errorTypeForStatus(f.status);
     if (type === "invalid_request_error" && isContextOverflow(f.message)) {
