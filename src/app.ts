@@ -6,10 +6,11 @@
 import { type Context, type ErrorHandler, Hono, type MiddlewareHandler } from "hono";
 import { errorEnvelope, RelayError, toRelayError } from "./errors.ts";
 import { requestId } from "./ids.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
 import { countTokensRoute } from "./routes/count_tokens.ts";
 import { messagesRoute } from "./routes/messages.ts";
 import { getModelRoute, listModelsRoute } from "./routes/models.ts";
-import type { AppDeps, AppEnv, RequestState } from "./routes/_context.ts";
+import type { AppDeps, AppEnv, RequestState, RouteDeps } from "./routes/_context.ts";
 
 export type { AppDeps } from "./routes/_context.ts";
 
@@ -67,7 +68,7 @@ function checkAccess(c: Context<AppEnv>, apiKey: string | undefined): void {
 
 // Opens the request's log record, checks access, and writes the log line unless a route or onError
 // took that over.
-function lifecycle(deps: AppDeps): MiddlewareHandler<AppEnv> {
+function lifecycle(deps: RouteDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const state: RequestState = {
       record: {
@@ -159,7 +160,8 @@ export interface RelayApp {
  * console.log(await res.json()); // { status: "ok", backend: "openai_compatible" }
  * ```
  */
-export function createApp(deps: AppDeps): RelayApp {
+export function createApp(appDeps: AppDeps): RelayApp {
+  const deps: RouteDeps = { ...appDeps, limits: { ...DEFAULT_LIMITS, ...appDeps.limits } };
   const app = new Hono<AppEnv>();
   app.use("*", lifecycle(deps));
   app.post("/v1/messages", (c) => messagesRoute(c, deps));
