@@ -24,7 +24,10 @@
 import { createApp } from "./src/app.ts";
 import type { Backend } from "./src/backends/backend.ts";
 import { type Config, ConfigError, parseConfig } from "./src/config.ts";
+import { RelayError } from "./src/errors.ts";
 import { createLogger } from "./src/log.ts";
+import { serveRelay } from "./src/server/serve_relay.ts";
+import { onShutdownSignals } from "./src/server/shutdown.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -52,6 +55,12 @@ export interface Relay {
   backend: Backend;
   /** The parsed configuration. */
   config: Config;
+  /**
+   * Ends every request still in flight at once: streams with an `overloaded_error` event, other requests
+   * with a 529, so that clients retry (the deadline of a graceful shutdown). Requests arriving later get
+   * the same answer.
+   */
+  abortInFlight: () => void;
 }
 
 async function createBackend(config: Config): Promise<Backend> {
@@ -91,8 +100,21 @@ async function createBackend(config: Config): Promise<Backend> {
 export async function createRelay(env: Record<string, string | undefined>): Promise<Relay> {
   const config = parseConfig(env);
   const backend = await createBackend(config);
-  const app = createApp({ backend, apiKey: config.apiKey, log: createLogger(config.logFormat) });
-  return { fetch: async (request) => await app.fetch(request), backend, config };
+  const cutoff = new AbortController();
+  const app = createApp({
+    backend,
+    apiKey: config.apiKey,
+    log: createLogger(config.logFormat),
+    limits: config.limits,
+    cutoff: cutoff.signal,
+  });
+  return {
+    fetch: async (request) => await app.fetch(request),
+    backend,
+    config,
+    abortInFlight: () =>
+      cutoff.abort(new RelayError("overloaded_error", "relayx is shutting down; retry the request")),
+  };
 }
 
 async function serve(): Promise<void> {
@@ -108,17 +130,19 @@ async function serve(): Promise<void> {
   }
   const { config, backend } = relay;
   const upstream = await backend.describe();
-  Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen({ hostname, port }) {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      const url = `http://${host}:${port}`;
-      console.log(
-        `relayx listening on ${url} | backend ${backend.kind} | ${upstream} | export ANTHROPIC_BASE_URL=${url}`,
-      );
-    },
-  }, relay.fetch);
+  const server = serveRelay(relay.fetch, { hostname: config.host, port: config.port, limits: config.limits });
+  const { hostname, port } = server.addr;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const url = `http://${host}:${port}`;
+  const guard = server.guarded ? " | connection guard on" : "";
+  console.log(
+    `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
+  );
+  onShutdownSignals({
+    drain: server.shutdown,
+    cutoff: relay.abortInFlight,
+    shutdownMs: config.limits.shutdownMs,
+  });
 }
 
 if (import.meta.main) await serve();
