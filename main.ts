@@ -26,6 +26,7 @@ import type { Backend } from "./src/backends/backend.ts";
 import { type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { RelayError } from "./src/errors.ts";
 import { createLogger } from "./src/log.ts";
+import { isLoopbackHost } from "./src/server/host_check.ts";
 import { serveRelay } from "./src/server/serve_relay.ts";
 import { onShutdownSignals } from "./src/server/shutdown.ts";
 
@@ -138,6 +139,12 @@ async function serve(): Promise<void> {
   console.log(
     `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
   );
+  if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
+    console.error(
+      `relayx: note: only loopback names are accepted in Host; list the names clients use for ${config.host} ` +
+        "in RELAYX_ALLOWED_HOSTS",
+    );
+  }
   onShutdownSignals({
     drain: server.shutdown,
     cutoff: relay.abortInFlight,

@@ -144,12 +144,12 @@ export class Http1Scanner {
       if (this.#headLength === 0) {
         // Empty lines before a request line are allowed (RFC 9112 2.2); some clients send one after a body.
         if (b === CR || b === LF) continue;
-        this.#head ??= new Uint8Array(this.#max);
         this.#lineLength = 0;
         this.#events.onHeadStart();
       }
       if (this.#headLength >= this.#max) return "head-too-large";
-      this.#head![this.#headLength++] = b;
+      const head = this.#headLength < (this.#head?.length ?? 0) ? this.#head! : this.#grow();
+      head[this.#headLength++] = b;
       if (b === LF) {
         if (this.#lineLength === 0) {
           const fault = this.#startBody();
@@ -161,6 +161,15 @@ export class Http1Scanner {
       }
     }
     return bytes.length;
+  }
+
+  // Heads are small (Claude Code's about 1 KiB): the buffer starts at 4 KiB and doubles up to the limit,
+  // so that a thousand connections that each sent one byte do not hold a full limit each.
+  #grow(): Uint8Array {
+    const bigger = new Uint8Array(Math.min(this.#max, Math.max(4096, (this.#head?.length ?? 0) * 2)));
+    if (this.#head) bigger.set(this.#head);
+    this.#head = bigger;
+    return bigger;
   }
 
   // One byte of a chunk-size line, of the CRLF after chunk data, or of the trailer section.

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import { createApp } from "../../src/app.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../src/limits.ts";
-import { type RelayServer, serveRelay } from "../../src/server/serve_relay.ts";
+import { type RelayServer, serveRelay, usesGuard } from "../../src/server/serve_relay.ts";
 import { type FakeBackend, fakeBackend } from "../support/fakes.ts";
 
 const encoder = new TextEncoder();
@@ -188,4 +188,13 @@ Deno.test("the connection guard", async (t) => {
     assert.equal(streamed.stop_reason, "end_turn");
     assert.deepEqual(streamed.content.map((b) => b.type === "text" ? b.text : ""), ["Hello"]);
   });
+});
+
+Deno.test("usesGuard() guards every listener beyond loopback unless RELAYX_GUARD=off", () => {
+  assert.deepEqual(
+    ["127.0.0.1", "localhost", "::1", "0.0.0.0", "192.168.1.5", "::"].map((h) => usesGuard(h, "auto")),
+    [false, false, false, true, true, true],
+  );
+  assert.equal(usesGuard("127.0.0.1", "on"), true);
+  assert.equal(usesGuard("0.0.0.0", "off"), false);
 });

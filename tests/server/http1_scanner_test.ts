@@ -62,6 +62,20 @@ Deno.test("Http1Scanner follows requests", async (t) => {
     assert.deepEqual(scan("request", "GET /health HTTP/1.1\r\nHo"), { seen: ["start"], idle: false });
   });
 
+  await t.step("a head larger than the first buffer but within the limit grows it", () => {
+    const seen: string[] = [];
+    const scanner = new Http1Scanner("request", 20_000, {
+      onHeadStart: () => seen.push("start"),
+      onHead: (head) => seen.push(head.method),
+      onEnd: () => seen.push("end"),
+    });
+    const bytes = encoder.encode(`GET / HTTP/1.1\r\nX-Big: ${"b".repeat(9000)}\r\n\r\n`);
+    for (let i = 0; i < bytes.length; i += 1000) {
+      assert.equal(scanner.scan(bytes.subarray(i, i + 1000)), undefined);
+    }
+    assert.deepEqual(seen, ["start", "GET", "end"]);
+  });
+
   await t.step("a head over the limit is head-too-large", () => {
     assert.equal(scan("request", `GET / HTTP/1.1\r\nX: ${"a".repeat(300)}\r\n\r\n`).fault, "head-too-large");
   });
