@@ -24,9 +24,13 @@
 import { createApp } from "./src/app.ts";
 import type { Backend } from "./src/backends/backend.ts";
 import { type Config, ConfigError, parseConfig } from "./src/config.ts";
+import { RelayError } from "./src/errors.ts";
 import { createLogger } from "./src/log.ts";
 import { createTokenCounter } from "./src/tokens/token_counter.ts";
 import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
+import { isLoopbackHost } from "./src/server/host_check.ts";
+import { serveRelay } from "./src/server/serve_relay.ts";
+import { onShutdownSignals } from "./src/server/shutdown.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -62,6 +66,12 @@ export interface Relay {
   backend: Backend;
   /** The parsed configuration. */
   config: Config;
+  /**
+   * Ends every request still in flight at once: streams with an `overloaded_error` event, other requests
+   * with a 529, so that clients retry (the deadline of a graceful shutdown). Requests arriving later get
+   * the same answer.
+   */
+  abortInFlight: () => void;
 }
 
 async function createBackend(config: Config, redact: Redactor): Promise<Backend> {
@@ -104,6 +114,7 @@ export async function createRelay(env: Record<string, string | undefined>): Prom
   // the app (error answers) and the logger.
   const redact = createRedactor(secretsOf(env));
   const backend = await createBackend(config, redact);
+  const cutoff = new AbortController();
   const app = createApp({
     backend,
     apiKey: config.apiKey,
@@ -111,8 +122,15 @@ export async function createRelay(env: Record<string, string | undefined>): Prom
     redact,
     tokenCounter: createTokenCounter(config.limits),
     limits: config.limits,
+    cutoff: cutoff.signal,
   });
-  return { fetch: async (request) => await app.fetch(request), backend, config };
+  return {
+    fetch: async (request) => await app.fetch(request),
+    backend,
+    config,
+    abortInFlight: () =>
+      cutoff.abort(new RelayError("overloaded_error", "relayx is shutting down; retry the request")),
+  };
 }
 
 async function serve(): Promise<void> {
@@ -128,17 +146,25 @@ async function serve(): Promise<void> {
   }
   const { config, backend } = relay;
   const upstream = await backend.describe();
-  Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen({ hostname, port }) {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      const url = `http://${host}:${port}`;
-      console.log(
-        `relayx listening on ${url} | backend ${backend.kind} | ${upstream} | export ANTHROPIC_BASE_URL=${url}`,
-      );
-    },
-  }, relay.fetch);
+  const server = serveRelay(relay.fetch, { hostname: config.host, port: config.port, limits: config.limits });
+  const { hostname, port } = server.addr;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const url = `http://${host}:${port}`;
+  const guard = server.guarded ? " | connection guard on" : "";
+  console.log(
+    `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
+  );
+  if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
+    console.error(
+      `relayx: note: only loopback names are accepted in Host; list the names clients use for ${config.host} ` +
+        "in RELAYX_ALLOWED_HOSTS",
+    );
+  }
+  onShutdownSignals({
+    drain: server.shutdown,
+    cutoff: relay.abortInFlight,
+    shutdownMs: config.limits.shutdownMs,
+  });
 }
 
 if (import.meta.main) await serve();

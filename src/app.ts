@@ -6,11 +6,14 @@
 import { type Context, type ErrorHandler, Hono, type MiddlewareHandler } from "hono";
 import { errorDetail, errorEnvelope, RelayError, toRelayError } from "./errors.ts";
 import { requestId } from "./ids.ts";
+import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import { createRedactor } from "./redact.ts";
 import { countTokensRoute } from "./routes/count_tokens.ts";
 import { messagesRoute } from "./routes/messages.ts";
 import { getModelRoute, listModelsRoute } from "./routes/models.ts";
-import type { AppDeps, AppEnv, RequestState } from "./routes/_context.ts";
+import type { AppDeps, AppEnv, RequestState, RouteDeps } from "./routes/_context.ts";
+import { cors } from "./server/cors.ts";
+import { isAllowedHost, isLoopbackHost } from "./server/host_check.ts";
 
 export type { AppDeps } from "./routes/_context.ts";
 
@@ -23,9 +26,8 @@ function safeEqual(given: string, expected: string): boolean {
 
 function isLoopbackOrigin(origin: string): boolean {
   try {
-    const host = new URL(origin).hostname;
     // A real loopback address only: "127.attacker.example" is a name anyone can register.
-    return host === "localhost" || host === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(host);
+    return isLoopbackHost(new URL(origin).hostname);
   } catch {
     return false;
   }
@@ -48,11 +50,22 @@ function finish(state: RequestState): void {
   if (state.warnings.length) record.warnings = state.warnings;
 }
 
-// A web page must not be able to spend the user's upstream credentials through a local relayx
-// (browsers send Origin; Claude Code and the SDKs do not).
-function checkAccess(c: Context<AppEnv>, apiKey: string | undefined): void {
+// A web page must not be able to spend the user's upstream credentials through a local relayx, nor read
+// its answers: browsers send Origin with cross-origin requests (Claude Code and the SDKs do not), and a
+// page that rebinds its own DNS name to relayx's address sends that name as Host.
+function checkAccess(c: Context<AppEnv>, apiKey: string | undefined, limits: Limits): void {
+  // Browsers always send Host; only other clients (HTTP/1.0, HTTP/2) may leave it out.
+  const host = c.req.header("host");
+  if (host !== undefined && !isAllowedHost(host, limits.allowedHosts)) {
+    throw new RelayError(
+      "permission_error",
+      `Host ${JSON.stringify(host.slice(0, 100))} is not allowed: relayx answers loopback names and the ` +
+        "names listed in RELAYX_ALLOWED_HOSTS",
+      { shouldRetry: false },
+    );
+  }
   const origin = c.req.header("origin");
-  if (origin && !isLoopbackOrigin(origin)) {
+  if (origin && !isLoopbackOrigin(origin) && !limits.corsOrigins.includes(origin.toLowerCase())) {
     throw new RelayError("permission_error", `Requests from web origin ${origin} are not allowed`, {
       shouldRetry: false,
     });
@@ -66,9 +79,25 @@ function checkAccess(c: Context<AppEnv>, apiKey: string | undefined): void {
   }
 }
 
+// application/json with any parameters (charset), and the +json types; a form or text/plain body is what
+// a web page can send without a preflight.
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const type = c.req.header("content-type");
+  if (!type || !JSON_TYPE.test(type.trim())) {
+    const got = type ? JSON.stringify(type.slice(0, 100)) : "none";
+    throw new RelayError("invalid_request_error", `content-type: expected application/json, got ${got}`, {
+      status: 415,
+      shouldRetry: false,
+    });
+  }
+  await next();
+};
+
 // Opens the request's log record, checks access, and writes the log line unless a route or onError
 // took that over.
-function lifecycle(deps: AppDeps): MiddlewareHandler<AppEnv> {
+function lifecycle(deps: RouteDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const state: RequestState = {
       record: {
@@ -84,7 +113,7 @@ function lifecycle(deps: AppDeps): MiddlewareHandler<AppEnv> {
       warnings: [],
     };
     c.set("state", state);
-    checkAccess(c, deps.apiKey);
+    checkAccess(c, deps.apiKey, deps.limits);
     await next();
     c.res.headers.set("request-id", state.record.request_id);
     if (!state.deferLog) {
@@ -163,11 +192,13 @@ export interface RelayApp {
  * console.log(await res.json()); // { status: "ok", backend: "openai_compatible" }
  * ```
  */
-export function createApp(deps: AppDeps): RelayApp {
+export function createApp(appDeps: AppDeps): RelayApp {
+  const deps: RouteDeps = { ...appDeps, limits: { ...DEFAULT_LIMITS, ...appDeps.limits } };
   const app = new Hono<AppEnv>();
+  if (deps.limits.corsOrigins.length) app.use("*", cors(deps.limits.corsOrigins));
   app.use("*", lifecycle(deps));
-  app.post("/v1/messages", (c) => messagesRoute(c, deps));
-  app.post("/v1/messages/count_tokens", (c) => countTokensRoute(c, deps));
+  app.post("/v1/messages", requireJson, (c) => messagesRoute(c, deps));
+  app.post("/v1/messages/count_tokens", requireJson, (c) => countTokensRoute(c, deps));
   app.get("/v1/models", (c) => listModelsRoute(c, deps));
   app.get("/v1/models/:id", (c) => getModelRoute(c, deps));
   app.get("/health", (c) => c.json({ status: "ok", backend: deps.backend.kind }));

@@ -19,6 +19,17 @@ export interface SseStreamOptions {
   observe?: (event: StreamEvent) => void;
   /** A batch already taken from the iterator (the route pulls one to learn that the upstream answered). */
   first?: StreamEvent[];
+  /**
+   * A `next()` already called on the iterator and not settled yet (the upstream is slow to answer): the
+   * stream starts with a `ping`, so that the client has its response and a sign of life, and takes this
+   * result before calling `next()` again.
+   */
+  pending?: Promise<IteratorResult<StreamEvent[]>>;
+  /**
+   * Ends the stream at once when aborted, with an `error` event for the reason (a `RelayError`, e.g. an
+   * `overloaded_error` at shutdown), and returns the iterator.
+   */
+  signal?: AbortSignal;
   /** Called once when the stream ends, is cancelled or fails; `error` is set for failures. */
   onEnd?: (error?: RelayError) => void;
 }
@@ -38,8 +49,20 @@ export function frameEvents(events: readonly StreamEvent[], observe?: (event: St
 /**
  * Frames an async iterable of event batches into an SSE byte stream, one write per batch.
  *
- * A failure of the iterable becomes a final Anthropic `error` event, so the stream never just stops;
- * cancelling the byte stream (client gone) returns the iterator, whose `finally` aborts the upstream call.
+ * A failure of the iterable becomes a final Anthropic `error` event, and so does an iterable that ends
+ * without any batch, so the stream never just stops; cancelling the byte stream (client gone) returns the
+ * iterator, whose `finally` aborts the upstream call.
+ *
+ * @example
+ * ```ts
+ * import type { StreamEvent } from "@relayx/server";
+ *
+ * async function* events(): AsyncGenerator<StreamEvent[]> {
+ *   yield [{ type: "message_stop" }];
+ * }
+ * const text = await new Response(sseStream(events())).text();
+ * console.log(text); // event: message_stop\ndata: {"type":"message_stop"}\n\n
+ * ```
  */
 export function sseStream(
   events: AsyncIterable<StreamEvent[]> | AsyncIterator<StreamEvent[]>,
@@ -47,44 +70,72 @@ export function sseStream(
 ): ReadableStream<Uint8Array> {
   const iterator = Symbol.asyncIterator in events ? events[Symbol.asyncIterator]() : events;
   const pingMs = options.pingMs ?? 15_000;
+  const signal = options.signal;
+  let pending = options.pending;
+  let answered = options.first !== undefined;
   let ended = false;
   let last = Date.now();
   let timer: ReturnType<typeof setInterval> | undefined;
+  let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
   const end = (error?: RelayError) => {
     if (ended) return;
     ended = true;
     clearInterval(timer);
+    signal?.removeEventListener("abort", onAbort);
     options.onEnd?.(error);
   };
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, err: unknown) => {
+    if (ended) return;
+    const relay = toRelayError(err);
+    end(relay);
+    try {
+      controller.enqueue(
+        encoder.encode(frameEvent({ type: "error", error: { type: relay.type, message: relay.message } })),
+      );
+      controller.close();
+    } catch {
+      // The client went away while this was written: it gets nothing more either way.
+    }
+  };
+  function onAbort() {
+    if (!stream || ended) return;
+    const reason = toRelayError(signal?.reason);
+    // A client that left has no use for an error event; the runtime may already be closing the body.
+    if (reason.status === 499) end(reason);
+    else fail(stream, reason);
+    iterator.return?.().catch(() => {});
+  }
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      stream = controller;
       if (options.first) controller.enqueue(encoder.encode(frameEvents(options.first, options.observe)));
+      else if (pending) controller.enqueue(encoder.encode(frameEvent({ type: "ping" })));
       // One interval per stream rather than a timer per chunk: the per-chunk path stays free of timers.
       timer = setInterval(() => {
         if (ended || Date.now() - last < pingMs) return;
         last = Date.now();
         controller.enqueue(encoder.encode(frameEvent({ type: "ping" })));
       }, pingMs);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
     },
     async pull(controller) {
       try {
-        const result = await iterator.next();
+        const next = pending ?? iterator.next();
+        pending = undefined;
+        const result = await next;
         if (ended) return;
         if (result.done) {
+          if (!answered) throw new RelayError("api_error", "Upstream returned an empty stream");
           end();
           controller.close();
           return;
         }
+        answered = true;
         last = Date.now();
         controller.enqueue(encoder.encode(frameEvents(result.value, options.observe)));
       } catch (err) {
-        if (ended) return;
-        const relay = toRelayError(err);
-        controller.enqueue(
-          encoder.encode(frameEvent({ type: "error", error: { type: relay.type, message: relay.message } })),
-        );
-        end(relay);
-        controller.close();
+        fail(controller, err);
       }
     },
     cancel() {

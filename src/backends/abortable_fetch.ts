@@ -12,7 +12,7 @@
 const owners = new WeakMap<ReadableStream<Uint8Array>, Response>();
 
 /**
- * Wraps a fetch so that aborting a request's signal cancels its body reads even after the `Response`
+ * Wraps a fetch (the global one, looked up at each call, when none is given) so that aborting a request's signal cancels its body reads even after the `Response`
  * object itself is no longer referenced.
  *
  * @example
@@ -24,9 +24,11 @@ const owners = new WeakMap<ReadableStream<Uint8Array>, Response>();
  * abort.abort(); // a pending reader.read() rejects
  * ```
  */
-export function abortableFetch(base: typeof fetch): typeof fetch {
+export function abortableFetch(base?: typeof fetch): typeof fetch {
   return async (input, init) => {
-    const res = await base(input, init);
+    // Without a base, the global fetch is looked up per call, so that a fetch installed later (tests,
+    // instrumentation) is the one used.
+    const res = await (base ?? globalThis.fetch)(input, init);
     if (res.body) owners.set(res.body, res);
     return res;
   };

@@ -19,14 +19,27 @@ export interface AppDeps {
   log?: Logger;
   /** When set, clients must present it (`x-api-key` or `Authorization: Bearer`). */
   apiKey?: string;
-  /** Idle milliseconds before a stream sends `ping`. */
-  pingMs?: number;
   /** Counts `count_tokens` requests the backend cannot count (default: one with the default limits). */
   tokenCounter?: TokenCounter;
   /** Hides secrets in error answers and log lines (default: one that knows `apiKey`). */
   redact?: Redactor;
-  /** Timeouts and limits (`config.limits`); the defaults where absent. */
-  limits?: Limits;
+  /**
+   * Timeouts and limits; unset ones take `DEFAULT_LIMITS`. The app uses `pingMs`, `bodyReadMs`,
+   * `allowedHosts` and `corsOrigins`.
+   */
+  limits?: Partial<Limits>;
+  /**
+   * Aborted to end every request still in flight at once (the deadline of a graceful shutdown): streams
+   * end with an `error` event and other requests with an error response, of the reason's type when it is
+   * a `RelayError` (otherwise `overloaded_error`).
+   */
+  cutoff?: AbortSignal;
+}
+
+/** {@linkcode AppDeps} with every limit filled in: what the routes receive. */
+export interface RouteDeps extends AppDeps {
+  /** Every timeout and limit. */
+  limits: Limits;
 }
 
 /** The per-request state routes fill in. */

@@ -16,7 +16,7 @@ import { type AppDeps, type AppEnv, warningsHeader } from "./_context.ts";
 /** Handles `POST /v1/messages/count_tokens`. */
 export async function countTokensRoute(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
   const state = c.get("state");
-  const raw = await readJson(c.req.raw);
+  const raw = await readJson(c.req.raw, { timeoutMs: deps.limits?.bodyReadMs });
   const warn = (w: string) => state.warnings.push(w);
   const parsed = parseCountTokensRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
   const request = prepareRequest(parsed, warn);

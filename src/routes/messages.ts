@@ -13,12 +13,14 @@ import { randomIds } from "../ids.ts";
 import type { RequestLog } from "../log.ts";
 import { prepareRequest } from "../translate/prepare.ts";
 import { readJson } from "./_body.ts";
-import { type AppDeps, type AppEnv, type RequestState, warningsHeader } from "./_context.ts";
+import { type CallAbort, callAbort, untilAborted } from "./_call_abort.ts";
+import { deadline } from "./_deadline.ts";
+import { type AppEnv, type RequestState, type RouteDeps, warningsHeader } from "./_context.ts";
 
 /** Handles `POST /v1/messages`. */
-export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promise<Response> {
   const state = c.get("state");
-  const raw = await readJson(c.req.raw);
+  const raw = await readJson(c.req.raw, { timeoutMs: deps.limits.bodyReadMs });
   const warn = (w: string) => state.warnings.push(w);
   const parsed = parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
   const request = prepareRequest(parsed, warn);
@@ -28,13 +30,13 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
   const upstreamModel = await deps.backend.resolveModel(request.model);
   record.upstream_model = upstreamModel;
 
-  // Aborted when the client goes away (the request signal) or the stream is cancelled.
-  const abort = new AbortController();
-  const onClientGone = () => abort.abort(new RelayError("api_error", "Client disconnected", { status: 499 }));
-  c.req.raw.signal.addEventListener("abort", onClientGone, { once: true });
+  // Aborted when the client goes away (the request signal), at the shutdown cutoff, or when the stream
+  // is cancelled.
+  const call = callAbort(c.req.raw.signal, deps.cutoff);
+  const signal = call.controller.signal;
   const ctx: CallContext = {
     model: upstreamModel,
-    signal: abort.signal,
+    signal,
     requestId: record.request_id,
     warn,
     ids: deps.ids ?? randomIds,
@@ -43,27 +45,48 @@ export async function messagesRoute(c: Context<AppEnv>, deps: AppDeps): Promise<
 
   if (!request.stream) {
     try {
-      return jsonAnswer(await deps.backend.complete(request, ctx), state, headers);
+      return jsonAnswer(await untilAborted(deps.backend.complete(request, ctx), signal), state, headers);
     } finally {
-      c.req.raw.signal.removeEventListener("abort", onClientGone);
+      call.release();
     }
   }
   const iterator = deps.backend.stream(request, ctx)[Symbol.asyncIterator]();
-  let first: IteratorResult<StreamEvent[]>;
+  const next = iterator.next();
+  let first: StreamEvent[] | "late";
   try {
-    // Pull one event before committing to a 200: an upstream that fails before its first byte gets a
-    // proper HTTP error, whose status drives the client's retries.
-    first = await iterator.next();
+    first = await _firstBatch(next, deps.limits.pingMs, signal);
   } catch (err) {
-    c.req.raw.signal.removeEventListener("abort", onClientGone);
-    abort.abort();
+    call.release();
+    call.controller.abort(err);
+    iterator.return?.().catch(() => {});
     throw err;
   }
-  if (first.done) {
-    c.req.raw.signal.removeEventListener("abort", onClientGone);
-    throw new RelayError("api_error", "Upstream returned an empty stream");
+  return sseAnswer(c, deps, iterator, first === "late" ? { pending: next } : { first }, call, headers);
+}
+
+/**
+ * The upstream's first batch, pulled before committing to a 200 so that an upstream failing before its
+ * first byte gets a proper HTTP error, whose status drives the client's retries; "late" when the upstream
+ * has not answered within one ping interval: then the 200 is committed and pings flow, so that the
+ * client does not give up on a model thinking before its first token.
+ */
+async function _firstBatch(
+  next: Promise<IteratorResult<StreamEvent[]>>,
+  pingMs: number,
+  signal: AbortSignal,
+): Promise<StreamEvent[] | "late"> {
+  const { promise: late, resolve } = Promise.withResolvers<"late">();
+  const cancel = deadline(pingMs, () => resolve("late"));
+  // The stream takes `next` over when it is late; until then a rejection is handled here.
+  next.catch(() => {});
+  try {
+    const result = await untilAborted(Promise.race([next, late]), signal);
+    if (result === "late") return result;
+    if (result.done) throw new RelayError("api_error", "Upstream returned an empty stream");
+    return result.value;
+  } finally {
+    cancel();
   }
-  return sseAnswer(c, deps, iterator, first.value, abort, onClientGone, headers);
 }
 
 function jsonAnswer(message: MessageResponse, state: RequestState, headers: Headers): Response {
@@ -97,14 +120,14 @@ function recordUsage(record: RequestLog, event: StreamEvent): void {
   }
 }
 
-// The stream's answer once the upstream has sent its first batch: the route logs when the stream ends.
+// The stream's answer once the upstream has sent its first batch or was slow to: the route logs when the
+// stream ends.
 function sseAnswer(
   c: Context<AppEnv>,
-  deps: AppDeps,
+  deps: RouteDeps,
   iterator: AsyncIterator<StreamEvent[]>,
-  first: StreamEvent[],
-  abort: AbortController,
-  onClientGone: () => void,
+  start: { first: StreamEvent[] } | { pending: Promise<IteratorResult<StreamEvent[]>> },
+  call: CallAbort,
   headers: Headers,
 ): Response {
   const state = c.get("state");
@@ -112,18 +135,21 @@ function sseAnswer(
   state.deferLog = true;
   const log = deps.log;
   const body = sseStream(iterator, {
-    first,
-    pingMs: deps.pingMs,
+    ...start,
+    pingMs: deps.limits.pingMs,
+    signal: call.controller.signal,
     observe(event) {
       if (record.ttfb_ms === undefined) record.ttfb_ms = round(performance.now() - state.start);
       recordUsage(record, event);
     },
     onEnd(error) {
-      c.req.raw.signal.removeEventListener("abort", onClientGone);
-      // The response was a 200; a failure inside the stream is logged as its error type (499: the client left).
-      record.status = error?.status === 499 ? 499 : 200;
+      call.release();
+      record.status = 200;
       if (error) {
-        if (error.status === 499) abort.abort();
+        // The upstream call ends with the stream (a no-op when it failed by itself).
+        call.controller.abort(error);
+        // The response was a 200; a failure inside the stream is logged as its error's status and type
+        // (499: the client left).
         record.status = error.status;
         record.error_type = error.type;
         record.error = error.message;

@@ -99,3 +99,57 @@ Deno.test("sseStream() writes each batch of events as one chunk", async () => {
   );
   assert.equal((await reader.read()).done, true);
 });
+
+Deno.test("sseStream() with a pending first result and an abort signal", async (t) => {
+  await t.step("starts with a ping, then frames the pending result first", async () => {
+    const iterator = (async function* (): AsyncGenerator<StreamEvent[]> {
+      yield [{ type: "message_stop" }];
+    })();
+    const pending = iterator.next();
+    const text = await collect(sseStream(iterator, { pending }));
+    assert.equal(
+      text,
+      'event: ping\ndata: {"type":"ping"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+    );
+  });
+
+  await t.step("an iterable that ends without any batch is an error event", async () => {
+    const iterator = (async function* (): AsyncGenerator<StreamEvent[]> {})();
+    const text = await collect(sseStream(iterator, { pending: iterator.next() }));
+    assert.match(text, /event: error\ndata: .*"api_error".*"Upstream returned an empty stream"/);
+  });
+
+  await t.step("an abort ends the stream at once with its reason and returns the iterator", async () => {
+    let returned = false;
+    async function* events(): AsyncGenerator<StreamEvent[]> {
+      try {
+        yield [{ type: "ping" }];
+        yield [{ type: "message_stop" }];
+      } finally {
+        returned = true;
+      }
+    }
+    const abort = new AbortController();
+    const ends: (RelayError | undefined)[] = [];
+    const reader = sseStream(events(), { signal: abort.signal, onEnd: (e) => ends.push(e) }).getReader();
+    await reader.read();
+    abort.abort(new RelayError("overloaded_error", "Shutting down"));
+    const rest = await collect(
+      new ReadableStream({
+        pull: async (c) => {
+          const r = await reader.read();
+          if (r.done) c.close();
+          else c.enqueue(r.value);
+        },
+      }),
+    );
+    assert.equal(
+      rest,
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Shutting down"}}\n\n',
+    );
+    assert.equal(ends[0]?.type, "overloaded_error");
+    await new Promise((r) => setTimeout(r, 10));
+    // Suspended at its yield (nothing pulled since), the generator runs its finally at once.
+    assert.equal(returned, true);
+  });
+});

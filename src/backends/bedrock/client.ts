@@ -83,7 +83,7 @@ export function sharedClientConfig(
     // TCP + TLS connection) for every request of this client; fetch pools connections, negotiates HTTP/2
     // with Bedrock's https endpoints, and hands over a web ReadableStream for the raw event-stream path.
     // The handler keeps only the body of each response: see abortable_fetch.ts.
-    requestHandler: new RetryOnceHandler({ customFetch: abortableFetch(customFetch ?? fetch) }),
+    requestHandler: new RetryOnceHandler({ customFetch: abortableFetch(customFetch) }),
     // Claude Code retries by itself, honouring retry-after; SDK retries underneath would multiply waits.
     maxAttempts: 1,
   };

@@ -270,7 +270,7 @@ Deno.test("Bedrock mapError() keeps credentials out of a failed fetch's causes",
   try {
     for (const stream of [false, true]) {
       const answer = await post(relay, "/v1/messages", request(stream));
-      assert.equal(answer.status, 500);
+      assert.equal(answer.status, 500, `stream=${stream}: ${answer.text.slice(0, 300)}`);
       assertClean(answer.text, "the answer");
     }
   } finally {
