@@ -23,7 +23,7 @@
  */
 import { createApp } from "./src/app.ts";
 import type { Backend } from "./src/backends/backend.ts";
-import { type Config, ConfigError, parseConfig } from "./src/config.ts";
+import { type BackendConfig, type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { RelayError } from "./src/errors.ts";
 import { createLogger } from "./src/log.ts";
 import { createTokenCounter } from "./src/tokens/token_counter.ts";
@@ -36,12 +36,17 @@ export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
 export type { Logger, RequestLog } from "./src/log.ts";
 export {
+  type AnthropicConfig,
+  type BackendConfig,
   type BedrockConfig,
   type Config,
   ConfigError,
   type Limits,
   type OpenAIConfig,
   parseConfig,
+  type RouteConfig,
+  type RouteMatch,
+  type RouteTarget,
 } from "./src/config.ts";
 export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
 export {
@@ -74,8 +79,7 @@ export interface Relay {
   abortInFlight: () => void;
 }
 
-async function createBackend(config: Config, redact: Redactor): Promise<Backend> {
-  const b = config.backend;
+async function createBackend(b: BackendConfig, config: Config, redact: Redactor): Promise<Backend> {
   switch (b.kind) {
     case "openai_compatible": {
       // Each backend's SDK is loaded only when it is the one configured (the openai SDK alone is ~27 MB).
@@ -86,11 +90,22 @@ async function createBackend(config: Config, redact: Redactor): Promise<Backend>
       const { createBedrockBackend } = await import("./src/backends/bedrock/bedrock_backend.ts");
       return createBedrockBackend(b, { redact, limits: config.limits });
     }
+    case "anthropic":
+      // The configuration parsers do not produce this kind until its backend module exists.
+      throw new ConfigError("backends: the anthropic backend type is not available in this build");
     default: {
       const never: never = b;
       return never;
     }
   }
+}
+
+// The backend the first route tries first: until routes are served, the one backend relayx runs.
+function firstBackend(config: Config): BackendConfig {
+  const name = config.routes[0]?.to[0]?.backend;
+  const b = name === undefined ? undefined : config.backends[name];
+  if (!b) throw new ConfigError("routes: no route names a configured backend");
+  return b;
 }
 
 /**
@@ -113,7 +128,7 @@ export async function createRelay(env: Record<string, string | undefined>): Prom
   // One redactor for every credential in the environment, shared by the backend (the errors it maps),
   // the app (error answers) and the logger.
   const redact = createRedactor(secretsOf(env));
-  const backend = await createBackend(config, redact);
+  const backend = await createBackend(firstBackend(config), config, redact);
   const cutoff = new AbortController();
   const app = createApp({
     backend,

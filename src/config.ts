@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "./config_error.ts";
 import { type Limits, parseLimits } from "./limits.ts";
+import type { ModelSpec } from "./models/model_spec.ts";
 import type { BedrockApi } from "./translate/bedrock/bedrock_models.ts";
 import { detectProvider, type ProviderName, PROVIDERS } from "./translate/openai/providers.ts";
 
@@ -44,6 +45,55 @@ export interface BedrockConfig {
   api: BedrockApi | "auto";
   /** Caps every request's max_tokens. */
   maxOutputTokens?: number;
+  /** The Bedrock runtime endpoint, instead of the region's (a VPC endpoint, a proxy, a test mock). */
+  endpoint?: string;
+}
+
+/** Settings of an Anthropic-format upstream (Anthropic itself, or a server that speaks its Messages API). */
+export interface AnthropicConfig {
+  /** Tells this backend's settings apart from the others. */
+  kind: "anthropic";
+  /** Base URL ending before `/v1/messages`. */
+  baseUrl: string;
+  /** Sent as `x-api-key` (Anthropic) or `Authorization: Bearer` (where the provider wants that); never logged. */
+  apiKey: string;
+  /** When set, every request goes to this model; otherwise the client's model name passes through. */
+  model?: string;
+}
+
+/** One backend's settings. */
+export type BackendConfig = OpenAIConfig | BedrockConfig | AnthropicConfig;
+
+/** Where a route sends a request: a backend, and the upstream model when the route fixes it. */
+export interface RouteTarget {
+  /** A key of {@linkcode Config.backends}. */
+  backend: string;
+  /** The upstream model (`"NAME/MODEL"`); absent, the backend maps the requested model by its own rules. */
+  model?: string;
+}
+
+/** The conditions of a route; every given one must hold. */
+export interface RouteMatch {
+  /** Globs (`*` any run, `?` one character) on the requested model; one must match. */
+  model?: string[];
+  /** The request asks for extended thinking (true) or does not (false). */
+  thinking?: boolean;
+  /** relayx's estimate of the input tokens is above this. */
+  inputTokensOver?: number;
+  /** The request carries an image (true) or none (false). */
+  images?: boolean;
+  /** A glob on the name of a tool the request defines; one tool must match. */
+  tools?: string;
+}
+
+/** A route: the first one whose conditions hold serves a request. */
+export interface RouteConfig {
+  /** How logs and the start-up output name it (`routes[0]` unless the file names it). */
+  name: string;
+  /** Its conditions (empty: every request). */
+  match: RouteMatch;
+  /** The targets in the order they are tried: the first, then the fallbacks. Never empty. */
+  to: RouteTarget[];
 }
 
 export { ConfigError };
@@ -57,8 +107,12 @@ export interface Config {
   port: number;
   /** When set, clients must send it as `x-api-key` or `Authorization: Bearer`. Never logged. */
   apiKey?: string;
-  /** The backend and its settings. */
-  backend: OpenAIConfig | BedrockConfig;
+  /** The backends by name. */
+  backends: Record<string, BackendConfig>;
+  /** The routes, in the order they are matched; the last one of an environment configuration matches all. */
+  routes: RouteConfig[];
+  /** Facts about upstream models that override the registry's, by upstream model id. */
+  models: Record<string, ModelSpec>;
   /** Log format. */
   logFormat: "json" | "text" | "off";
   /** Timeouts and limits, inbound and upstream. */
@@ -152,7 +206,8 @@ function bedrockConfig(
  *   RELAYX_API_KEY: "secret",
  * });
  * assert.equal(config.port, 8082);
- * assert.equal(config.backend.kind, "openai_compatible");
+ * assert.equal(config.backends.openai_compatible?.kind, "openai_compatible");
+ * assert.deepEqual(config.routes[0]?.to, [{ backend: "openai_compatible" }]);
  * ```
  * @throws {ConfigError} naming the variable that is wrong.
  */
@@ -177,9 +232,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const maxOutputTokens = int(env, "MAX_OUTPUT_TOKENS");
   const kind = env.LLM_BACKEND?.trim() || "bedrock";
-  let backend: OpenAIConfig | BedrockConfig;
+  let backend: BackendConfig;
   if (kind === "openai_compatible" || kind === "openai") backend = openAIConfig(env, maxOutputTokens);
   else if (kind === "bedrock") backend = bedrockConfig(env, maxOutputTokens);
   else throw new ConfigError(`LLM_BACKEND: expected bedrock or openai_compatible, got "${kind}"`);
-  return { host, port, apiKey, backend, logFormat: logRaw, limits: parseLimits(env) };
+  // Without a configuration file: one backend, named after LLM_BACKEND, behind one catch-all route.
+  return {
+    host,
+    port,
+    apiKey,
+    backends: { [kind]: backend },
+    routes: [{ name: "routes[0]", match: {}, to: [{ backend: kind }] }],
+    models: {},
+    logFormat: logRaw,
+    limits: parseLimits(env),
+  };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { claudeFamily } from "../src/anthropic/claude_names.ts";
-import { ConfigError, parseConfig } from "../src/config.ts";
+import { type BackendConfig, type Config, ConfigError, parseConfig } from "../src/config.ts";
 import { createOpenAIBackend } from "../src/backends/openai.ts";
 
 function rejects(env: Record<string, string>, variable: string): void {
@@ -12,28 +12,40 @@ function rejects(env: Record<string, string>, variable: string): void {
   });
 }
 
+// An environment configuration's one backend, after checking that the catch-all route names it.
+function only(config: Config): BackendConfig {
+  const names = Object.keys(config.backends);
+  assert.equal(names.length, 1);
+  assert.deepEqual(config.routes, [{ name: "routes[0]", match: {}, to: [{ backend: names[0] }] }]);
+  const backend = config.backends[names[0]!];
+  assert.ok(backend);
+  return backend;
+}
+
 Deno.test("parseConfig()", async (t) => {
   await t.step("defaults: Bedrock on 127.0.0.1:8082, the saml profile, us-east-1", () => {
     const c = parseConfig({});
     assert.equal(c.host, "127.0.0.1");
     assert.equal(c.port, 8082);
-    assert.equal(c.backend.kind, "bedrock");
-    if (c.backend.kind !== "bedrock") return;
-    assert.equal(c.backend.profile, "saml");
-    assert.equal(c.backend.profileExplicit, false);
-    assert.equal(c.backend.region, "us-east-1");
-    assert.equal(c.backend.api, "auto");
+    const b = only(c);
+    assert.equal(c.backends.bedrock, b);
+    assert.equal(b.kind, "bedrock");
+    if (b.kind !== "bedrock") return;
+    assert.equal(b.profile, "saml");
+    assert.equal(b.profileExplicit, false);
+    assert.equal(b.region, "us-east-1");
+    assert.equal(b.api, "auto");
   });
 
   await t.step("AWS_DEFAULT_REGION is read, AWS_REGION wins", () => {
-    const a = parseConfig({ AWS_DEFAULT_REGION: "eu-west-1" }).backend;
-    const b = parseConfig({ AWS_DEFAULT_REGION: "eu-west-1", AWS_REGION: "ap-northeast-1" }).backend;
+    const a = only(parseConfig({ AWS_DEFAULT_REGION: "eu-west-1" }));
+    const b = only(parseConfig({ AWS_DEFAULT_REGION: "eu-west-1", AWS_REGION: "ap-northeast-1" }));
     assert.equal(a.kind === "bedrock" && a.region, "eu-west-1");
     assert.equal(b.kind === "bedrock" && b.region, "ap-northeast-1");
   });
 
   await t.step("openai_compatible defaults to Gemini's endpoint and gemini-2.0-flash", () => {
-    const c = parseConfig({ LLM_BACKEND: "openai_compatible", OPENAI_API_KEY: "k" }).backend;
+    const c = only(parseConfig({ LLM_BACKEND: "openai_compatible", OPENAI_API_KEY: "k" }));
     assert.equal(c.kind, "openai_compatible");
     if (c.kind !== "openai_compatible") return;
     assert.equal(c.baseUrl, "https://generativelanguage.googleapis.com/v1beta/openai");
@@ -43,8 +55,9 @@ Deno.test("parseConfig()", async (t) => {
   });
 
   await t.step("the provider comes from the base URL; local servers need no key", () => {
-    const c = parseConfig({ LLM_BACKEND: "openai_compatible", OPENAI_BASE_URL: "http://localhost:11434/v1/" })
-      .backend;
+    const c = only(
+      parseConfig({ LLM_BACKEND: "openai_compatible", OPENAI_BASE_URL: "http://localhost:11434/v1/" }),
+    );
     assert.equal(c.kind === "openai_compatible" && c.provider, "ollama");
     assert.equal(c.kind === "openai_compatible" && c.baseUrl, "http://localhost:11434/v1");
   });

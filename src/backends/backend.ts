@@ -38,7 +38,7 @@ export interface ModelInfo {
 }
 
 /** The backend kinds relayx has. */
-export type BackendKind = "openai_compatible" | "bedrock";
+export type BackendKind = "openai_compatible" | "bedrock" | "anthropic";
 
 /** A backend: takes Anthropic requests, returns Anthropic messages or stream events. */
 export interface Backend {

@@ -16,7 +16,7 @@ Deno.test({
   ignore: !REAL,
   async fn(t) {
     const config = parseConfig({ ...Deno.env.toObject(), LLM_BACKEND: "openai_compatible" })
-      .backend as OpenAIConfig;
+      .backends.openai_compatible as OpenAIConfig;
     const app = createApp({ backend: createOpenAIBackend(config) });
     const sdk = new Anthropic({
       apiKey: "dummy",

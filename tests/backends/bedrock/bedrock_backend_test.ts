@@ -999,7 +999,8 @@ Deno.test({
   name: "createBedrockBackend() against real Bedrock (RELAYX_REAL_BEDROCK=1)",
   ignore: !REAL,
   async fn() {
-    const config = parseConfig({ ...Deno.env.toObject(), LLM_BACKEND: "bedrock" }).backend as BedrockConfig;
+    const config = parseConfig({ ...Deno.env.toObject(), LLM_BACKEND: "bedrock" }).backends
+      .bedrock as BedrockConfig;
     const backend = await createBedrockBackend(config);
     console.log(await backend.describe());
     const app = createApp({ backend });
