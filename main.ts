@@ -25,7 +25,9 @@ import { createApp } from "./src/app.ts";
 import type { Backend } from "./src/backends/backend.ts";
 import { type BackendConfig, type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { RelayError } from "./src/errors.ts";
+import { type FileAccess, parseCommandLine } from "./src/cli.ts";
 import { createLogger } from "./src/log.ts";
+import { VERSION } from "./src/version.ts";
 import { createTokenCounter } from "./src/tokens/token_counter.ts";
 import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 import { isLoopbackHost } from "./src/server/host_check.ts";
@@ -49,6 +51,7 @@ export {
   type RouteTarget,
 } from "./src/config.ts";
 export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
+export type { ModelPrice, ModelSpec } from "./src/models/model_spec.ts";
 export {
   createTokenCounter,
   type TokenCount,
@@ -100,17 +103,31 @@ async function createBackend(b: BackendConfig, config: Config, redact: Redactor)
   }
 }
 
-// The backend the first route tries first: until routes are served, the one backend relayx runs.
+// The backend of the one route: this build serves one route with one target (routing and fallback
+// between several are not in it yet), so a configuration asking for more is refused rather than half run.
 function firstBackend(config: Config): BackendConfig {
-  const name = config.routes[0]?.to[0]?.backend;
-  const b = name === undefined ? undefined : config.backends[name];
-  if (!b) throw new ConfigError("routes: no route names a configured backend");
+  const [route, ...more] = config.routes;
+  if (!route || more.length > 0 || route.to.length !== 1 || Object.keys(route.match).length > 0) {
+    throw new ConfigError(
+      "routes: this relayx serves one route without conditions and with one target; several routes, " +
+        "conditions and fallback targets are not available yet",
+    );
+  }
+  const target = route.to[0];
+  const b = target && config.backends[target.backend];
+  if (!target || !b) throw new ConfigError("routes: no route names a configured backend");
+  if (target.model !== undefined) {
+    throw new ConfigError(
+      `${route.name}.to: a target's model ("NAME/MODEL") is not available yet; name the backend`,
+    );
+  }
   return b;
 }
 
 /**
- * Builds relayx from environment variables (see the README for the names). Only the configured backend's
- * SDK is loaded.
+ * Builds relayx from environment variables (see the README for the names), or from a configuration
+ * already parsed (`parseCommandLine`'s, with a configuration file); `env` then supplies the credentials to
+ * redact. Only the configured backend's SDK is loaded.
  *
  * @example A wrong setting is a ConfigError naming the variable
  * ```ts
@@ -123,8 +140,10 @@ function firstBackend(config: Config): BackendConfig {
  * ```
  * @throws {ConfigError} naming the variable that is wrong.
  */
-export async function createRelay(env: Record<string, string | undefined>): Promise<Relay> {
-  const config = parseConfig(env);
+export async function createRelay(
+  env: Record<string, string | undefined>,
+  config: Config = parseConfig(env),
+): Promise<Relay> {
   // One redactor for every credential in the environment, shared by the backend (the errors it maps),
   // the app (error answers) and the logger.
   const redact = createRedactor(secretsOf(env));
@@ -148,10 +167,30 @@ export async function createRelay(env: Record<string, string | undefined>): Prom
   };
 }
 
+// Reads only the file the command line or RELAYX_CONFIG names, or ./relayx.json when reading it is allowed
+// (under `--allow-net --allow-env` alone there is no file, and no permission prompt).
+const files: FileAccess = {
+  readTextFile: (path) => Deno.readTextFileSync(path),
+  readable(path) {
+    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  },
+};
+
 async function serve(): Promise<void> {
   let relay: Relay;
   try {
-    relay = await createRelay(Deno.env.toObject());
+    const env = Deno.env.toObject();
+    const command = parseCommandLine(Deno.args, env, files, VERSION);
+    if (command.kind !== "serve") {
+      console.log(command.text);
+      return;
+    }
+    relay = await createRelay(env, command.config);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`relayx: configuration error: ${err.message}`);

@@ -212,6 +212,38 @@ function bedrockConfig(
  * @throws {ConfigError} naming the variable that is wrong.
  */
 export function parseConfig(env: Record<string, string | undefined>): Config {
+  const server = parseServerConfig(env);
+  const maxOutputTokens = int(env, "MAX_OUTPUT_TOKENS");
+  const kind = env.LLM_BACKEND?.trim() || "bedrock";
+  let backend: BackendConfig;
+  if (kind === "openai_compatible" || kind === "openai") backend = openAIConfig(env, maxOutputTokens);
+  else if (kind === "bedrock") backend = bedrockConfig(env, maxOutputTokens);
+  else throw new ConfigError(`LLM_BACKEND: expected bedrock or openai_compatible, got "${kind}"`);
+  // Without a configuration file: one backend, named after LLM_BACKEND, behind one catch-all route.
+  return {
+    ...server,
+    backends: { [kind]: backend },
+    routes: [{ name: "routes[0]", match: {}, to: [{ backend: kind }] }],
+    models: {},
+  };
+}
+
+/** The settings that come from the environment whether or not a configuration file names the backends. */
+export type ServerConfig = Omit<Config, "backends" | "routes" | "models">;
+
+/**
+ * Parses the server's own settings (listen address, key, log format, limits) from the environment; the
+ * backends come from {@linkcode parseConfig} or from the configuration file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseServerConfig({ SERVER_PORT: "9000" }).port, 9000);
+ * ```
+ * @throws {ConfigError} naming the variable that is wrong.
+ */
+export function parseServerConfig(env: Record<string, string | undefined>): ServerConfig {
   const portRaw = env.SERVER_PORT?.trim() || "8082";
   const port = Number(portRaw);
   // 0 asks the system for any free port (the start-up line says which).
@@ -230,21 +262,5 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (logRaw !== "json" && logRaw !== "text" && logRaw !== "off") {
     throw new ConfigError(`LOG_FORMAT: expected json, text or off, got "${logRaw}"`);
   }
-  const maxOutputTokens = int(env, "MAX_OUTPUT_TOKENS");
-  const kind = env.LLM_BACKEND?.trim() || "bedrock";
-  let backend: BackendConfig;
-  if (kind === "openai_compatible" || kind === "openai") backend = openAIConfig(env, maxOutputTokens);
-  else if (kind === "bedrock") backend = bedrockConfig(env, maxOutputTokens);
-  else throw new ConfigError(`LLM_BACKEND: expected bedrock or openai_compatible, got "${kind}"`);
-  // Without a configuration file: one backend, named after LLM_BACKEND, behind one catch-all route.
-  return {
-    host,
-    port,
-    apiKey,
-    backends: { [kind]: backend },
-    routes: [{ name: "routes[0]", match: {}, to: [{ backend: kind }] }],
-    models: {},
-    logFormat: logRaw,
-    limits: parseLimits(env),
-  };
+  return { host, port, apiKey, logFormat: logRaw, limits: parseLimits(env) };
 }

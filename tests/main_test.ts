@@ -7,9 +7,9 @@ import { startMockOpenAI, textStream } from "./support/mock_openai.ts";
 const root = new URL("..", import.meta.url).pathname;
 
 /** Starts main.ts with the given flags and environment; resolves with the start-up line. */
-async function startServer(flags: string[], env: Record<string, string>) {
+async function startServer(flags: string[], env: Record<string, string>, args: string[] = []) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, "main.ts"],
+    args: ["run", ...flags, "main.ts", ...args],
     cwd: root,
     clearEnv: true,
     env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/tmp", NO_COLOR: "1", ...env },
@@ -84,6 +84,70 @@ Deno.test("main.ts serves the OpenAI-compatible backend with only --allow-net --
   const logged = server.logs.join("");
   assert.match(logged, /"upstream_model":"gpt-4\.1"/);
   assert.doesNotMatch(logged, /never-logged/);
+});
+
+Deno.test("main.ts serves the backend of a configuration file, reading only that file", async (t) => {
+  await using mock = await startMockOpenAI();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/relayx.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      backends: {
+        local: { type: "openai", baseUrl: mock.url, apiKey: "${LOCAL_KEY}", model: "qwen3-coder:30b" },
+      },
+      routes: [{ to: "local" }],
+    }),
+  );
+  try {
+    await t.step("with --allow-read of the file alone; the key comes from ${LOCAL_KEY}", async () => {
+      mock.enqueue(textStream("from the file's backend"));
+      const server = await startServer(
+        ["--allow-net", "--allow-env", `--allow-read=${file}`],
+        { LOCAL_KEY: "sk-from-env-never-logged" },
+        ["--config", file, "--port", "0"],
+      );
+      try {
+        assert.ok(server.url, `no start-up line: ${server.banner}`);
+        assert.match(server.banner, /qwen3-coder:30b/);
+        const res = await fetch(`${server.url}/v1/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "claude-opus-5-5",
+            max_tokens: 50,
+            stream: true,
+            messages: [{ role: "user", content: "Hi" }],
+          }),
+        });
+        assert.equal(res.status, 200);
+        const text = await res.text();
+        const deltas = [...text.matchAll(/"text_delta","text":"([^"]*)"/g)].map((m) => m[1]).join("");
+        assert.equal(deltas, "from the file's backend");
+        assert.equal(mock.requests.at(-1)?.headers.authorization, "Bearer sk-from-env-never-logged");
+      } finally {
+        await server.stop();
+      }
+      assert.doesNotMatch(server.logs.join(""), /never-logged/);
+    });
+
+    await t.step("without read permission, one line says which flag grants the file", async () => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-net", "--allow-env", "main.ts", "--config", file],
+        cwd: root,
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 1);
+      assert.equal(
+        new TextDecoder().decode(out.stderr).trim(),
+        `relayx: configuration error: --config: cannot read ${file}: run with --allow-read=${file}`,
+      );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("main.ts stops at start with one line naming a bad variable", async () => {

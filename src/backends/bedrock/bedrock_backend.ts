@@ -106,7 +106,8 @@ export async function createBedrockBackend(
   const shared = sharedClientConfig(config.region, plan, options.credentials, options.fetch);
   const client = new BedrockRuntimeClient({
     ...shared,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    // The configuration file's `endpoint`; an option given in code wins.
+    ...(options.endpoint ?? config.endpoint ? { endpoint: options.endpoint ?? config.endpoint } : {}),
   });
   const resolver = createModelResolver({
     region: config.region,
