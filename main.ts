@@ -60,7 +60,14 @@ export {
 } from "./src/tokens/token_counter.ts";
 export type { TokenCountRequest } from "./src/tokens.ts";
 export { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
-export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "./src/backends/backend.ts";
+export type {
+  Backend,
+  BackendKind,
+  CallContext,
+  IdSource,
+  ModelInfo,
+  RouteTrace,
+} from "./src/backends/backend.ts";
 export type { ProviderName } from "./src/translate/openai/providers.ts";
 export type { BedrockApi } from "./src/translate/bedrock/bedrock_models.ts";
 // A backend of one's own takes and returns these (the same types as `@relayx/server/translate`).
@@ -103,25 +110,29 @@ async function createBackend(b: BackendConfig, config: Config, redact: Redactor)
   }
 }
 
-// The backend of the one route: this build serves one route with one target (routing and fallback
-// between several are not in it yet), so a configuration asking for more is refused rather than half run.
-function firstBackend(config: Config): BackendConfig {
+// One route without conditions to one backend (every environment configuration): that backend serves
+// directly, without the router's per-request work.
+function soleBackend(config: Config): BackendConfig | undefined {
   const [route, ...more] = config.routes;
-  if (!route || more.length > 0 || route.to.length !== 1 || Object.keys(route.match).length > 0) {
-    throw new ConfigError(
-      "routes: this relayx serves one route without conditions and with one target; several routes, " +
-        "conditions and fallback targets are not available yet",
-    );
+  const target = route?.to[0];
+  if (!route || more.length > 0 || route.to.length !== 1 || Object.keys(route.match).length > 0) return;
+  if (!target || target.model !== undefined) return;
+  return config.backends[target.backend];
+}
+
+async function createRouted(config: Config, redact: Redactor): Promise<Backend> {
+  const sole = soleBackend(config);
+  if (sole) return await createBackend(sole, config, redact);
+  const backends: Record<string, Backend> = {};
+  for (const route of config.routes) {
+    for (const { backend: name } of route.to) {
+      const b = config.backends[name];
+      if (!b) throw new ConfigError(`${route.name}.to: no backend named ${JSON.stringify(name)}`);
+      backends[name] ??= await createBackend(b, config, redact);
+    }
   }
-  const target = route.to[0];
-  const b = target && config.backends[target.backend];
-  if (!target || !b) throw new ConfigError("routes: no route names a configured backend");
-  if (target.model !== undefined) {
-    throw new ConfigError(
-      `${route.name}.to: a target's model ("NAME/MODEL") is not available yet; name the backend`,
-    );
-  }
-  return b;
+  const { createRouter } = await import("./src/routing/router.ts");
+  return createRouter({ backends, routes: config.routes });
 }
 
 /**
@@ -147,7 +158,7 @@ export async function createRelay(
   // One redactor for every credential in the environment, shared by the backend (the errors it maps),
   // the app (error answers) and the logger.
   const redact = createRedactor(secretsOf(env));
-  const backend = await createBackend(firstBackend(config), config, redact);
+  const backend = await createRouted(config, redact);
   const cutoff = new AbortController();
   const app = createApp({
     backend,
@@ -205,9 +216,14 @@ async function serve(): Promise<void> {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const url = `http://${host}:${port}`;
   const guard = server.guarded ? " | connection guard on" : "";
-  console.log(
-    `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
-  );
+  if (backend.kind === "router") {
+    // Several backends: one line each, then each route, then the line to paste.
+    console.log(`relayx listening on ${url}${guard}\n${upstream}\nexport ANTHROPIC_BASE_URL=${url}`);
+  } else {
+    console.log(
+      `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
+    );
+  }
   if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
     console.error(
       `relayx: note: only loopback names are accepted in Host; list the names clients use for ${config.host} ` +

@@ -25,6 +25,12 @@ export interface RequestLog {
   upstream_model?: string;
   /** True for a streamed answer. */
   stream?: boolean;
+  /** The route that matched (configurations with several backends). */
+  route?: string;
+  /** The target that served it (`NAME` or `NAME/MODEL`). */
+  target?: string;
+  /** The targets tried before it, with their outcome. */
+  tried?: string[];
   /** Input tokens, not counting cached ones (the upstream's figure, or relayx's estimate). */
   input_tokens?: number;
   /** Output tokens. */

@@ -2,7 +2,8 @@
  * The server as users start it: a subprocess with exactly the README's permission flags.
  */
 import assert from "node:assert/strict";
-import { startMockOpenAI, textStream } from "./support/mock_openai.ts";
+import Anthropic from "@anthropic-ai/sdk";
+import { completion, openAIError, startMockOpenAI, textStream } from "./support/mock_openai.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -148,6 +149,70 @@ Deno.test("main.ts serves the backend of a configuration file, reading only that
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("main.ts routes by model and falls back, through the official SDK", async () => {
+  await using local = await startMockOpenAI();
+  await using hosted = await startMockOpenAI();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/relayx.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      backends: {
+        local: { type: "openai", baseUrl: local.url, model: "qwen3-coder:30b", smallModel: "qwen3:4b" },
+        hosted: { type: "openai", baseUrl: hosted.url, apiKey: "sk-hosted-never-logged", provider: "openai" },
+      },
+      routes: [
+        { name: "background", match: { model: "claude-haiku-*" }, to: "local" },
+        { to: ["hosted/gpt-4.1", "local"] },
+      ],
+    }),
+  );
+  const server = await startServer(["--allow-net", "--allow-env", `--allow-read=${file}`], {}, [
+    "--config",
+    file,
+    "--port",
+    "0",
+  ]);
+  try {
+    assert.ok(server.url, `no start-up line: ${server.banner}`);
+    const client = new Anthropic({ baseURL: server.url, apiKey: "dummy", maxRetries: 0 });
+    const ask = (model: string) =>
+      client.messages.create({ model, max_tokens: 50, messages: [{ role: "user", content: "Hi" }] });
+
+    local.enqueue(completion({ text: "haiku from local" }));
+    const small = await ask("claude-haiku-4-5");
+    assert.deepEqual(small.content, [{ type: "text", text: "haiku from local" }]);
+    assert.deepEqual([local.requests.length, hosted.requests.length], [1, 0]);
+    assert.equal((local.requests[0]?.body as { model: string }).model, "qwen3:4b");
+
+    const attempt = async (text: string) => {
+      local.enqueue(completion({ text }));
+      const before = [local.requests.length, hosted.requests.length];
+      const main = await ask("claude-opus-4-5");
+      assert.deepEqual(main.content, [{ type: "text", text }]);
+      return [local.requests.length - before[0]!, hosted.requests.length - before[1]!];
+    };
+    // One attempt per target: relayx neither retries the failed target nor asks the fallback twice.
+    hosted.enqueue(openAIError(503, "hosted is unavailable", { headers: { "retry-after": "1" } }));
+    assert.deepEqual(await attempt("served after a 503"), [1, 1]);
+    assert.equal((hosted.requests.at(-1)?.body as { model: string }).model, "gpt-4.1");
+    assert.equal((local.requests.at(-1)?.body as { model: string }).model, "qwen3-coder:30b");
+    // Within its retry-after, hosted is skipped: the request goes to local without trying it.
+    assert.deepEqual(await attempt("hosted cooling down"), [1, 0]);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    hosted.enqueue(openAIError(429, "Rate limit reached"));
+    assert.deepEqual(await attempt("served after a 429"), [1, 1]);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+  const log = server.logs.join("");
+  assert.match(log, /"route":"background","target":"local"/);
+  assert.match(log, /"tried":\["hosted\/gpt-4\.1: 529 overloaded_error"\]/);
+  assert.doesNotMatch(log, /never-logged/);
+  assert.match(server.banner, /listening on/);
 });
 
 Deno.test("main.ts stops at start with one line naming a bad variable", async () => {

@@ -25,6 +25,20 @@ export interface CallContext {
   warn(message: string): void;
   /** Id generation. */
   ids: IdSource;
+  /** The router reports its trace here whenever it changes (a route chosen, a target tried), for the log line. */
+  routed?: (trace: RouteTrace) => void;
+}
+
+/** What the router did for one request. */
+export interface RouteTrace {
+  /** The route that matched. */
+  route: string;
+  /** The target that served (`NAME` or `NAME/MODEL`), once one has. */
+  served?: string;
+  /** The upstream model the serving target used. */
+  upstreamModel?: string;
+  /** Each target tried before it, with the outcome (`gemini/gemini-2.5-pro: 429 rate_limit_error`). */
+  tried: string[];
 }
 
 /** A model as `GET /v1/models` lists it. */
@@ -38,7 +52,7 @@ export interface ModelInfo {
 }
 
 /** The backend kinds relayx has. */
-export type BackendKind = "openai_compatible" | "bedrock" | "anthropic";
+export type BackendKind = "openai_compatible" | "bedrock" | "anthropic" | "router";
 
 /** A backend: takes Anthropic requests, returns Anthropic messages or stream events. */
 export interface Backend {

@@ -44,7 +44,7 @@ import { upstreamStream } from "./upstream_stream.ts";
 import type { UpstreamLimits } from "./upstream_watch.ts";
 
 export type * from "../anthropic/types.ts";
-export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "./backend.ts";
+export type { Backend, BackendKind, CallContext, IdSource, ModelInfo, RouteTrace } from "./backend.ts";
 export type { OpenAIConfig } from "../config.ts";
 export type { Redactor } from "../redact.ts";
 export type { ProviderName } from "../translate/openai/providers.ts";

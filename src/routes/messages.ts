@@ -40,6 +40,12 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
     requestId: record.request_id,
     warn,
     ids: deps.ids ?? randomIds,
+    routed(trace) {
+      record.route = trace.route;
+      record.target = trace.served;
+      if (trace.upstreamModel !== undefined) record.upstream_model = trace.upstreamModel;
+      record.tried = trace.tried.length > 0 ? [...trace.tried] : undefined;
+    },
   };
   const headers = new Headers({ "request-id": record.request_id });
 

@@ -19,7 +19,7 @@
  * @module
  */
 export type * from "../../anthropic/types.ts";
-export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "../backend.ts";
+export type { Backend, BackendKind, CallContext, IdSource, ModelInfo, RouteTrace } from "../backend.ts";
 export type { BedrockConfig } from "../../config.ts";
 export type { BedrockApi } from "../../translate/bedrock/bedrock_models.ts";
 export { type BedrockBackendOptions, createBedrockBackend } from "./bedrock_backend.ts";

@@ -1,0 +1,213 @@
+/**
+ * Several backends behind one: each request goes to the first route whose conditions hold, and to that
+ * route's targets in order, falling back to the next on a rate limit, an overload, a server error, a
+ * timeout or a connection error, as long as nothing has reached the client yet. Each target is tried at
+ * most once per request (clients retry on their own), and a target that just failed that way is skipped
+ * for a cool-down while other targets remain.
+ *
+ * @module
+ */
+import type {
+  CountTokensRequest,
+  MessageResponse,
+  MessagesRequest,
+  StreamEvent,
+} from "../anthropic/types.ts";
+import type { Backend, CallContext, ModelInfo, RouteTrace } from "../backends/backend.ts";
+import type { RouteConfig, RouteTarget } from "../config.ts";
+import { RelayError, toRelayError } from "../errors.ts";
+import { compileRoutes, selectRoute } from "./route_match.ts";
+
+/** Options for {@linkcode createRouter}. */
+export interface RouterOptions {
+  /** The backends by name (every name the routes use). */
+  backends: Readonly<Record<string, Backend>>;
+  /** The routes in match order. */
+  routes: readonly RouteConfig[];
+  /** How long a failed target is skipped when its answer named no `retry-after` (default 30 s). */
+  coolDownMs?: number;
+  /** The clock (tests move it). */
+  now?: () => number;
+}
+
+// A failure the next target may not share: rate limits, overloads, server errors, timeouts, and
+// connections that failed (mapped to api_error 5xx). Client errors (400, 401, 403, 404, 413) would fail
+// the same way anywhere, or are the user's to fix.
+function fallsBack(err: RelayError): boolean {
+  return err.status === 429 || err.status >= 500;
+}
+
+// The longest a target is skipped, whatever retry-after says.
+const MAX_COOL_DOWN_MS = 5 * 60_000;
+
+function label(t: RouteTarget): string {
+  return t.model === undefined ? t.backend : `${t.backend}/${t.model}`;
+}
+
+/**
+ * Builds the router: a {@linkcode Backend} over named backends and routes.
+ *
+ * @example Haiku to a local server, the rest to Bedrock with the local server as fallback
+ * ```ts
+ * import type { Backend } from "../backends/backend.ts";
+ *
+ * declare const local: Backend, bedrock: Backend;
+ * const router = createRouter({
+ *   backends: { local, bedrock },
+ *   routes: [
+ *     { name: "small", match: { model: ["claude-haiku-*"] }, to: [{ backend: "local" }] },
+ *     { name: "main", match: {}, to: [{ backend: "bedrock" }, { backend: "local", model: "qwen3-coder:30b" }] },
+ *   ],
+ * });
+ * ```
+ */
+export function createRouter(options: RouterOptions): Backend {
+  const routes = compileRoutes(options.routes);
+  const now = options.now ?? Date.now;
+  const coolDownMs = options.coolDownMs ?? 30_000;
+  const coolUntil = new Map<string, number>();
+
+  function pick(request: MessagesRequest): RouteConfig {
+    const route = selectRoute(routes, request);
+    if (!route) {
+      throw new RelayError(
+        "invalid_request_error",
+        `model: no route serves ${JSON.stringify(request.model)}`,
+        {
+          shouldRetry: false,
+        },
+      );
+    }
+    return route;
+  }
+
+  // The route's targets, those cooling down left out while any other remains.
+  function order(route: RouteConfig): RouteTarget[] {
+    const t = now();
+    const ready = route.to.filter((target) => (coolUntil.get(label(target)) ?? 0) <= t);
+    return ready.length > 0 ? ready : route.to;
+  }
+
+  function failed(target: RouteTarget, err: RelayError, trace: RouteTrace): void {
+    trace.served = undefined;
+    trace.upstreamModel = undefined;
+    trace.tried.push(`${label(target)}: ${err.status} ${err.type}`);
+    const seconds = Number(err.retryAfter);
+    const ms = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : coolDownMs;
+    coolUntil.set(label(target), now() + Math.min(ms, MAX_COOL_DOWN_MS));
+  }
+
+  function start(request: MessagesRequest, ctx: CallContext): { trace: RouteTrace; targets: RouteTarget[] } {
+    const route = pick(request);
+    const trace: RouteTrace = { route: route.name, tried: [] };
+    ctx.routed?.(trace);
+    return { trace, targets: order(route) };
+  }
+
+  async function contextFor(
+    target: RouteTarget,
+    request: MessagesRequest,
+    ctx: CallContext,
+    trace: RouteTrace,
+  ) {
+    const backend = options.backends[target.backend];
+    if (!backend) throw new RelayError("api_error", `no backend named ${target.backend}`);
+    const model = target.model ?? await backend.resolveModel(request.model);
+    trace.served = label(target);
+    trace.upstreamModel = model;
+    ctx.routed?.(trace);
+    return { backend, ctx: { ...ctx, model } };
+  }
+
+  return {
+    kind: "router",
+
+    // The model is resolved per target, once the route is known.
+    resolveModel: (model) => Promise.resolve(model),
+
+    async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
+      const { trace, targets } = start(request, ctx);
+      let last: RelayError | undefined;
+      for (const target of targets) {
+        try {
+          const call = await contextFor(target, request, ctx, trace);
+          return await call.backend.complete(request, call.ctx);
+        } catch (err) {
+          last = toRelayError(err);
+          if (ctx.signal.aborted || !fallsBack(last)) throw err;
+          failed(target, last, trace);
+          ctx.routed?.(trace);
+        }
+      }
+      throw last ?? new RelayError("api_error", "no target to try");
+    },
+
+    async *stream(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent[]> {
+      const { trace, targets } = start(request, ctx);
+      let last: RelayError | undefined;
+      for (const target of targets) {
+        let iterator: AsyncIterator<StreamEvent[]> | undefined;
+        let first: IteratorResult<StreamEvent[]>;
+        try {
+          const call = await contextFor(target, request, ctx, trace);
+          iterator = call.backend.stream(request, call.ctx)[Symbol.asyncIterator]();
+          first = await iterator.next();
+        } catch (err) {
+          last = toRelayError(err);
+          if (ctx.signal.aborted || !fallsBack(last)) throw err;
+          failed(target, last, trace);
+          ctx.routed?.(trace);
+          continue;
+        }
+        // The first batch is on its way to the client: from here the stream is this target's.
+        try {
+          for (let r = first; !r.done; r = await iterator.next()) yield r.value;
+        } finally {
+          await iterator.return?.();
+        }
+        return;
+      }
+      throw last ?? new RelayError("api_error", "no target to try");
+    },
+
+    async countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number | undefined> {
+      const full: MessagesRequest = { ...request, max_tokens: request.max_tokens ?? 1 };
+      const route = pick(full);
+      const target = route.to[0]!;
+      const backend = options.backends[target.backend];
+      if (!backend) return undefined;
+      const model = target.model ?? await backend.resolveModel(request.model);
+      return await backend.countTokens(request, { ...ctx, model });
+    },
+
+    async listModels(): Promise<ModelInfo[]> {
+      const seen = new Map<string, ModelInfo>();
+      for (const route of options.routes) {
+        for (const target of route.to) {
+          const backend = options.backends[target.backend];
+          const models = target.model !== undefined
+            ? [{
+              id: target.model,
+              display_name: `${target.model} (${target.backend})`,
+              upstream: target.model,
+            }]
+            : await backend?.listModels() ?? [];
+          for (const m of models) if (!seen.has(m.id)) seen.set(m.id, m);
+        }
+      }
+      return [...seen.values()];
+    },
+
+    async describe(): Promise<string> {
+      const lines: string[] = [];
+      for (const [name, backend] of Object.entries(options.backends)) {
+        lines.push(`backend ${name}: ${backend.kind}, ${await backend.describe()}`);
+      }
+      for (const route of options.routes) {
+        const when = Object.entries(route.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
+        lines.push(`route ${route.name}: ${when || "every request"} -> ${route.to.map(label).join(", ")}`);
+      }
+      return lines.join("\n");
+    },
+  };
+}
