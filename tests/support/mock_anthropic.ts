@@ -153,11 +153,14 @@ function answer(reply: MockReply, requestId: string): Response {
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
           for (const e of reply.events) controller.enqueue(encoder.encode(frame(e)));
-          // A cut connection: the body errors, so the server resets the stream instead of finishing it.
+        },
+        // Called once the frames above have been taken: a cut errors the body, so the server resets the
+        // connection after sending them instead of finishing the response.
+        pull(controller) {
           if (reply.cut) controller.error(new Error("connection cut"));
           else controller.close();
         },
-      });
+      }, { highWaterMark: 0 });
       return new Response(body, { headers });
     }
   }
