@@ -55,6 +55,15 @@ import {
   send,
 } from "./_call.ts";
 
+export type * from "../../anthropic/types.ts";
+export type { Backend, BackendKind, CallContext, IdSource, ModelInfo } from "../backend.ts";
+export type { AnthropicConfig } from "../../config.ts";
+export type { Redactor } from "../../redact.ts";
+export type { RelayError } from "../../errors.ts";
+export type { Limits } from "../../limits.ts";
+export type { AnthropicProviderName } from "../../translate/anthropic/providers.ts";
+export type { UpstreamLimits } from "../upstream_watch.ts";
+
 /** Options for {@linkcode createAnthropicBackend}. */
 export interface AnthropicBackendOptions {
   /** A fetch to send requests with (tests inject one; production uses the global fetch). */

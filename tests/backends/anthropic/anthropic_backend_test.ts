@@ -18,10 +18,10 @@ import { startRelay, type TestRelay } from "../../support/relay.ts";
 const KEY = "relayx-test-secret";
 const LIMITS = { upstreamConnectMs: 1000, upstreamHeadersMs: 2000, upstreamIdleMs: 2000 };
 
-async function setup(
+function setup(
   provider: AnthropicProviderName = "anthropic",
   model?: string,
-): Promise<{ mock: MockAnthropic; relay: TestRelay } & AsyncDisposable> {
+): { mock: MockAnthropic; relay: TestRelay } & AsyncDisposable {
   const mock = startMockAnthropic();
   const backend = createAnthropicBackend(
     { kind: "anthropic", baseUrl: mock.url, apiKey: KEY, model },
@@ -47,7 +47,7 @@ function nth(mock: MockAnthropic, i: number): RecordedRequest {
 const HI: Anthropic.MessageParam[] = [{ role: "user", content: "Hi" }];
 
 Deno.test("anthropic backend: a non-stream message passes through, with the backend's key and model", async () => {
-  await using s = await setup("generic", "glm-4.6");
+  await using s = setup("generic", "glm-4.6");
   s.mock.enqueue(message([{ type: "text", text: "Hello there" }]));
   const msg = await s.relay.client.messages.create({
     model: "claude-sonnet-4-6",
@@ -66,7 +66,7 @@ Deno.test("anthropic backend: a non-stream message passes through, with the back
 });
 
 Deno.test("anthropic backend: the client's key never reaches the upstream; Anthropic gets x-api-key only", async () => {
-  await using s = await setup("anthropic");
+  await using s = setup("anthropic");
   const client = new Anthropic({ baseURL: s.relay.url, apiKey: "sk-ant-client-key", maxRetries: 0 });
   await client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 100, messages: HI });
   const seen = nth(s.mock, 0);
@@ -76,7 +76,7 @@ Deno.test("anthropic backend: the client's key never reaches the upstream; Anthr
 });
 
 Deno.test("anthropic backend: a stream arrives whole through the SDK", async () => {
-  await using s = await setup();
+  await using s = setup();
   s.mock.enqueue({ kind: "stream", events: streamEvents([{ type: "text", text: "Streamed hello" }]) });
   const stream = s.relay.client.messages.stream({
     model: "claude-sonnet-4-6",
@@ -91,7 +91,7 @@ Deno.test("anthropic backend: a stream arrives whole through the SDK", async () 
 });
 
 Deno.test("anthropic backend: tool use, streamed, then the tool result goes back", async () => {
-  await using s = await setup();
+  await using s = setup();
   const tools: Anthropic.Tool[] = [{
     name: "Read",
     input_schema: { type: "object", properties: { file_path: { type: "string" } } },
@@ -128,7 +128,7 @@ Deno.test("anthropic backend: tool use, streamed, then the tool result goes back
 });
 
 Deno.test("anthropic backend: the upstream's thinking signature goes back unchanged on the next turn", async () => {
-  await using s = await setup("zai");
+  await using s = setup("zai");
   const signature = "EqoBCkYIBxgCKkDupstream+signature/==";
   s.mock.enqueue({
     kind: "stream",
@@ -156,7 +156,7 @@ Deno.test("anthropic backend: the upstream's thinking signature goes back unchan
 });
 
 Deno.test("anthropic backend: upstream error envelopes keep their type, status and retry-after", async (t) => {
-  await using s = await setup();
+  await using s = setup();
   const cases = [
     {
       status: 400,
@@ -208,7 +208,7 @@ Deno.test("anthropic backend: upstream error envelopes keep their type, status a
 });
 
 Deno.test("anthropic backend: an upstream error that quotes the key is redacted", async () => {
-  await using s = await setup();
+  await using s = setup();
   s.mock.enqueue({ kind: "error", status: 401, type: "authentication_error", message: `bad key ${KEY}` });
   const res = await fetch(`${s.relay.url}/v1/messages`, {
     method: "POST",
@@ -221,7 +221,7 @@ Deno.test("anthropic backend: an upstream error that quotes the key is redacted"
 });
 
 Deno.test("anthropic backend: a stream cut mid-message ends with an error event", async () => {
-  await using s = await setup();
+  await using s = setup();
   const events = streamEvents([{ type: "text", text: "Half a sent" }]).slice(0, 4);
   s.mock.enqueue({ kind: "stream", events, cut: true });
   const res = await fetch(`${s.relay.url}/v1/messages`, {
@@ -237,7 +237,7 @@ Deno.test("anthropic backend: a stream cut mid-message ends with an error event"
 });
 
 Deno.test("anthropic backend: a stream that ends early (no cut) ends with an error event too", async () => {
-  await using s = await setup();
+  await using s = setup();
   s.mock.enqueue({ kind: "stream", events: streamEvents([{ type: "text", text: "Half" }]).slice(0, 4) });
   const err = await s.relay.client.messages.stream({
     model: "claude-sonnet-4-6",
@@ -252,7 +252,7 @@ Deno.test("anthropic backend: betas go to Anthropic; elsewhere they are dropped 
   const beta = "interleaved-thinking-2025-05-14";
   const betas = [beta];
   await t.step("anthropic", async () => {
-    await using s = await setup("anthropic");
+    await using s = setup("anthropic");
     await s.relay.client.beta.messages.create({
       model: "claude-sonnet-4-6",
       max_tokens: 10,
@@ -262,7 +262,7 @@ Deno.test("anthropic backend: betas go to Anthropic; elsewhere they are dropped 
     assert.equal(nth(s.mock, 0).headers.get("anthropic-beta"), beta);
   });
   await t.step("ollama", async () => {
-    await using s = await setup("ollama");
+    await using s = setup("ollama");
     for (let i = 0; i < 2; i++) {
       await s.relay.client.beta.messages.create({
         model: "claude-sonnet-4-6",
@@ -280,14 +280,14 @@ Deno.test("anthropic backend: betas go to Anthropic; elsewhere they are dropped 
 Deno.test("anthropic backend: count_tokens asks Anthropic, and relayx counts elsewhere", async (t) => {
   const body = { model: "claude-sonnet-4-6", messages: HI };
   await t.step("anthropic", async () => {
-    await using s = await setup("anthropic");
+    await using s = setup("anthropic");
     const count = await s.relay.client.messages.countTokens(body);
     assert.equal(count.input_tokens, 42);
     assert.equal(nth(s.mock, 0).path, "/v1/messages/count_tokens");
     assert.equal(nth(s.mock, 0).body?.max_tokens, undefined);
   });
   await t.step("generic", async () => {
-    await using s = await setup("generic");
+    await using s = setup("generic");
     const count = await s.relay.client.messages.countTokens(body);
     assert.ok(count.input_tokens > 0 && count.input_tokens !== 42);
     assert.equal(s.mock.requests.length, 0);
@@ -296,12 +296,12 @@ Deno.test("anthropic backend: count_tokens asks Anthropic, and relayx counts els
 
 Deno.test("anthropic backend: models come from the upstream's list, or are the configured model", async () => {
   {
-    await using s = await setup("anthropic");
+    await using s = setup("anthropic");
     const page = await s.relay.client.models.list();
     assert.deepEqual(page.data.map((m) => m.id), ["claude-sonnet-4-5", "claude-haiku-4-5"]);
   }
   {
-    await using s = await setup("deepseek", "deepseek-chat");
+    await using s = setup("deepseek", "deepseek-chat");
     const page = await s.relay.client.models.list();
     assert.deepEqual(page.data.map((m) => m.id), ["deepseek-chat"]);
   }
