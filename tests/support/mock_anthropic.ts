@@ -24,12 +24,16 @@ export type MockReply =
   | { kind: "message"; message: Record<string, unknown> }
   /** `cut`: the connection ends after the events, without the rest of the message. */
   | { kind: "stream"; events: WireEvent[]; cut?: boolean }
-  | { kind: "error"; status: number; type: string; message: string; retryAfter?: string };
+  | { kind: "error"; status: number; type: string; message: string; retryAfter?: string }
+  /** Sends the events (none: not even the headers), then nothing more until relayx hangs up. */
+  | { kind: "hang"; events: WireEvent[] };
 
 /** The running mock. */
 export interface MockAnthropic extends AsyncDisposable {
   url: string;
   requests: RecordedRequest[];
+  /** How many requests relayx aborted (closed the connection of) before their answer was complete. */
+  aborted: number;
   enqueue(...replies: MockReply[]): void;
   close(): Promise<void>;
 }
@@ -129,7 +133,7 @@ function frame(e: WireEvent): string {
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
-function answer(reply: MockReply, requestId: string): Response {
+function answer(reply: Exclude<MockReply, { kind: "hang" }>, requestId: string): Response {
   const headers = new Headers({ "request-id": requestId });
   switch (reply.kind) {
     case "message":
@@ -166,6 +170,31 @@ function answer(reply: MockReply, requestId: string): Response {
   }
 }
 
+// Without events, the headers never come; with them, the stream stays open after them. Either way the
+// reply ends only when relayx closes the connection, which is counted.
+async function hang(
+  events: WireEvent[],
+  signal: AbortSignal,
+  requestId: string,
+  onAbort: () => void,
+): Promise<Response> {
+  const gone = new Promise<void>((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+  void gone.then(onAbort);
+  if (events.length === 0) {
+    await gone;
+    return new Response(null, { status: 499 });
+  }
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const e of events) controller.enqueue(encoder.encode(frame(e)));
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", "request-id": requestId } });
+}
+
 /** Starts the mock on a free loopback port. */
 export function startMockAnthropic(): MockAnthropic {
   const requests: RecordedRequest[] = [];
@@ -198,14 +227,17 @@ export function startMockAnthropic(): MockAnthropic {
         events: streamEvents(reply.message.content as Record<string, unknown>[]),
       }, requestId);
     }
+    if (reply.kind === "hang") return await hang(reply.events, req.signal, requestId, () => mock.aborted++);
     return answer(reply, requestId);
   });
   const close = () => server.shutdown();
-  return {
+  const mock: MockAnthropic = {
     url: `http://127.0.0.1:${server.addr.port}`,
     requests,
+    aborted: 0,
     enqueue: (...replies) => void queue.push(...replies),
     close,
     [Symbol.asyncDispose]: close,
   };
+  return mock;
 }

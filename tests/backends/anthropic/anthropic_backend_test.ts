@@ -316,3 +316,40 @@ Deno.test("anthropic backend: describe names the provider, host and model", asyn
   });
   assert.equal(await backend.describe(), "anthropic (zai) at api.z.ai, model glm-4.6");
 });
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  // A generous bound that only catches a hang; the condition usually holds within milliseconds.
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(ok(), what);
+}
+
+Deno.test("anthropic backend: a client that leaves mid-stream cancels the upstream call", async () => {
+  await using s = setup();
+  s.mock.enqueue({ kind: "hang", events: streamEvents([{ type: "text", text: "Going on" }]).slice(0, 4) });
+  const abort = new AbortController();
+  const res = await fetch(`${s.relay.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+    body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 10, messages: HI, stream: true }),
+    signal: abort.signal,
+  });
+  const reader = res.body!.getReader();
+  await reader.read();
+  abort.abort();
+  await reader.cancel().catch(() => {});
+  await until("the upstream call was not cancelled", () => s.mock.aborted === 1);
+});
+
+Deno.test("anthropic backend: an upstream that sends no headers in time is a 504 timeout_error", async () => {
+  await using mock = startMockAnthropic();
+  const backend = createAnthropicBackend({ kind: "anthropic", baseUrl: mock.url, apiKey: KEY }, {
+    limits: { upstreamConnectMs: 100, upstreamHeadersMs: 100, upstreamIdleMs: 200 },
+  });
+  await using relay = startRelay(backend);
+  mock.enqueue({ kind: "hang", events: [] });
+  const err = await relay.client.messages.create({ model: "claude-sonnet-4-6", max_tokens: 10, messages: HI })
+    .then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof Anthropic.APIError, String(err));
+  assert.equal(err.status, 504);
+  await until("the stalled upstream call was not aborted", () => mock.aborted === 1);
+});
