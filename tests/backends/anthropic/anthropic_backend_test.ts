@@ -353,3 +353,21 @@ Deno.test("anthropic backend: an upstream that sends no headers in time is a 504
   assert.equal(err.status, 504);
   await until("the stalled upstream call was not aborted", () => mock.aborted === 1);
 });
+
+Deno.test("anthropic backend: an error event mid-stream reaches the client as the same error event", async () => {
+  await using s = setup();
+  const events = streamEvents([{ type: "text", text: "Partial" }]).slice(0, 4);
+  events.push({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
+  s.mock.enqueue({ kind: "stream", events });
+  const res = await fetch(`${s.relay.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+    body: JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 10, messages: HI, stream: true }),
+  });
+  const text = await res.text();
+  assert.ok(text.includes("Partial"), text);
+  assert.match(
+    text,
+    /event: error\ndata: \{"type":"error","error":\{"type":"overloaded_error","message":"Overloaded"\}/,
+  );
+});
