@@ -39,6 +39,19 @@ export interface AnthropicCall {
   logged: Set<string>;
 }
 
+/**
+ * How messages name the upstream: its base URL without credentials or query (the OpenAI backend's
+ * helper lives beside the `openai` SDK, which this backend must not load).
+ */
+export function anthropicLabel(baseUrl: string): string {
+  try {
+    const url = new URL(baseUrl);
+    return `The upstream at ${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return "The upstream";
+  }
+}
+
 /** Identity for tool names: the pass-through sends them as the client wrote them. */
 export const SAME_NAMES = { toUpstream: (name: string) => name, fromUpstream: (name: string) => name };
 

@@ -40,12 +40,12 @@ import { fromInvokeResponse } from "../../translate/bedrock/from_invoke.ts";
 import { num, rec, str } from "../../translate/_json.ts";
 import { abortableFetch } from "../abortable_fetch.ts";
 import type { Backend, CallContext, ModelInfo } from "../backend.ts";
-import { upstreamLabel } from "../openai/_call.ts";
 import { retryOnce } from "../retry_once.ts";
 import { upstreamStream } from "../upstream_stream.ts";
 import { type UpstreamLimits, UpstreamWatch } from "../upstream_watch.ts";
 import {
   type AnthropicCall,
+  anthropicLabel,
   anthropicRequest,
   anthropicStream,
   mapError,
@@ -166,7 +166,7 @@ export function createAnthropicBackend(
     fetch: retryOnce(abortableFetch(options.fetch)),
     redact: options.redact ?? createRedactor([config.apiKey]),
     limits: options.limits ?? DEFAULT_LIMITS,
-    label: upstreamLabel(config.baseUrl),
+    label: anthropicLabel(config.baseUrl),
     logged: new Set(),
   };
   const stream = anthropicStream(call);
