@@ -100,9 +100,10 @@ async function createBackend(b: BackendConfig, config: Config, redact: Redactor)
       const { createBedrockBackend } = await import("./src/backends/bedrock/bedrock_backend.ts");
       return createBedrockBackend(b, { redact, limits: config.limits });
     }
-    case "anthropic":
-      // The configuration parsers do not produce this kind until its backend module exists.
-      throw new ConfigError("backends: the anthropic backend type is not available in this build");
+    case "anthropic": {
+      const { createAnthropicBackend } = await import("./src/backends/anthropic/anthropic_backend.ts");
+      return createAnthropicBackend(b, { redact, limits: config.limits });
+    }
     default: {
       const never: never = b;
       return never;

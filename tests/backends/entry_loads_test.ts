@@ -121,6 +121,12 @@ Deno.test("each entry point loads only its own upstream's SDK", async (t) => {
     assert.ok(!packages.has("openai"));
   });
 
+  await t.step("src/backends/anthropic/anthropic_backend.ts loads neither SDK (plain fetch)", async () => {
+    const packages = await packagesLoadedBy("../../src/backends/anthropic/anthropic_backend.ts");
+    assert.ok(!packages.has("openai"), `openai loaded: ${[...packages].join(", ")}`);
+    assert.deepEqual(awsPackages(packages), []);
+  });
+
   for (const entry of ["main.ts", "src/translate/mod.ts"]) {
     await t.step(`${entry} loads neither backend's SDK`, async () => {
       const packages = await packagesLoadedBy(`../../${entry}`);
