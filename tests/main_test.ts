@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import { completion, openAIError, startMockOpenAI, textStream } from "./support/mock_openai.ts";
+import { message, startMockAnthropic } from "./support/mock_anthropic.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -213,6 +214,62 @@ Deno.test("main.ts routes by model and falls back, through the official SDK", as
   assert.match(log, /"tried":\["hosted\/gpt-4\.1: 529 overloaded_error"\]/);
   assert.doesNotMatch(log, /never-logged/);
   assert.match(server.banner, /listening on/);
+});
+
+Deno.test("main.ts routes to an Anthropic-format upstream, its thinking signature echoed unchanged", async () => {
+  await using local = await startMockOpenAI();
+  await using glm = startMockAnthropic();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/relayx.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      backends: {
+        local: { type: "openai", baseUrl: local.url, model: "qwen3:4b" },
+        glm: { type: "anthropic", baseUrl: glm.url, apiKey: "${GLM_KEY}" },
+      },
+      routes: [{ match: { model: "claude-haiku-*" }, to: "local" }, { to: "glm/glm-4.6" }],
+    }),
+  );
+  const server = await startServer(
+    ["--allow-net", "--allow-env", `--allow-read=${file}`],
+    { GLM_KEY: "glm-key-never-logged" },
+    ["--config", file, "--port", "0"],
+  );
+  try {
+    assert.ok(server.url, `no start-up line: ${server.banner}`);
+    const client = new Anthropic({ baseURL: server.url, apiKey: "dummy", maxRetries: 0 });
+    const thinking = { type: "thinking", thinking: "Plan the answer.", signature: "glm-signature-1" };
+    glm.enqueue(message([thinking, { type: "text", text: "Four." }]));
+    const first = await client.messages.create({
+      model: "claude-opus-4-5",
+      max_tokens: 2000,
+      thinking: { type: "enabled", budget_tokens: 1024 },
+      messages: [{ role: "user", content: "2+2?" }],
+    });
+    assert.deepEqual(first.content[0], thinking);
+    glm.enqueue(message([{ type: "text", text: "Five." }]));
+    await client.messages.create({
+      model: "claude-opus-4-5",
+      max_tokens: 2000,
+      thinking: { type: "enabled", budget_tokens: 1024 },
+      messages: [
+        { role: "user", content: "2+2?" },
+        { role: "assistant", content: first.content },
+        { role: "user", content: "And 2+3?" },
+      ],
+    });
+    const sent = glm.requests.at(-1)!;
+    assert.equal(sent.body?.model, "glm-4.6");
+    assert.equal(sent.headers.get("x-api-key"), "glm-key-never-logged");
+    const history = sent.body?.messages as { content: unknown[] }[];
+    assert.deepEqual(history[1]?.content[0], thinking);
+    assert.equal(local.requests.length, 0);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.doesNotMatch(server.logs.join(""), /never-logged/);
 });
 
 Deno.test("main.ts stops at start with one line naming a bad variable", async () => {
