@@ -18,8 +18,8 @@ import type {
 } from "../anthropic/types.ts";
 import { RelayError } from "../errors.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
-import { base64ToBytes } from "../translate/_encoding.ts";
-import { PdfReadError, pdfText } from "./pdf_text.ts";
+import { PdfReadError } from "./pdf_text.ts";
+import { InvalidBase64Error, PdfTextCache } from "./pdf_text_cache.ts";
 
 /** What a target model takes, as far as media go. */
 export interface MediaCaps {
@@ -35,7 +35,12 @@ export interface MediaCaps {
 export interface AdaptMediaOptions {
   /** Characters of text kept per PDF (default `DEFAULT_LIMITS.pdfTextMaxChars`). */
   pdfTextMaxChars?: number;
+  /** Remembers the text of recent PDFs (default: one cache shared by the process). */
+  cache?: PdfTextCache;
 }
+
+// The PDFs of a few conversations: 8 of them, up to 32 MB of base64 in all.
+const SHARED_CACHE = new PdfTextCache({ maxEntries: 8, maxKeyChars: 32_000_000 });
 
 /** What stands in for an image the model cannot see. */
 export const IMAGE_NOTE = "[image omitted: this model takes no images]";
@@ -46,6 +51,7 @@ type Media = ImageBlock | DocumentBlock;
 interface _Run {
   warn: (message: string) => void;
   maxChars: number;
+  cache: PdfTextCache;
 }
 
 function _isPdf(b: DocumentBlock): boolean {
@@ -97,19 +103,11 @@ function _imageNote(b: ImageBlock, run: _Run): TextBlock {
 
 async function _pdfAsText(b: DocumentBlock, path: string, run: _Run): Promise<TextBlock> {
   if (b.source.type !== "base64") throw new Error("unreachable: not a base64 PDF");
-  let bytes: Uint8Array;
-  try {
-    bytes = base64ToBytes(b.source.data);
-  } catch {
-    throw new RelayError("invalid_request_error", `${path}.source.data: Invalid base64 data`, {
-      shouldRetry: false,
-    });
-  }
   let text: string;
   try {
-    text = await pdfText(bytes, { title: b.title ?? undefined, maxChars: run.maxChars });
+    text = await run.cache.text(b.source.data, { title: b.title ?? undefined, maxChars: run.maxChars });
   } catch (err) {
-    if (!(err instanceof PdfReadError)) throw err;
+    if (!(err instanceof PdfReadError || err instanceof InvalidBase64Error)) throw err;
     throw new RelayError("invalid_request_error", `${path}.source.data: ${err.message}`, {
       shouldRetry: false,
     });
@@ -203,7 +201,11 @@ export async function adaptMedia(
   options: AdaptMediaOptions = {},
 ): Promise<MessagesRequest> {
   if (!needsMediaAdapt(request, caps)) return request;
-  const run: _Run = { warn, maxChars: options.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars };
+  const run: _Run = {
+    warn,
+    maxChars: options.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
+    cache: options.cache ?? SHARED_CACHE,
+  };
   const messages = [];
   for (const [i, m] of request.messages.entries()) {
     const content = await _adaptContent(m.content, `messages.${i}.content`, caps, run);

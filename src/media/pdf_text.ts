@@ -35,6 +35,12 @@ function _pageText(items: readonly object[]): string {
   return text.trim();
 }
 
+function _cutNote(maxChars: number, page: number, pages: number, midPage: boolean): string {
+  const rest = page < pages ? `pages ${page + 1}-${pages}` : "";
+  const what = midPage ? `the rest of page ${page}${rest ? ` and ${rest}` : ""}` : rest;
+  return `[Text cut at ${maxChars} characters: ${what} ${midPage && !rest ? "is" : "are"} not shown]`;
+}
+
 function _quoted(title: string | undefined): string {
   return title ? ` "${title.replaceAll('"', "'")}"` : "";
 }
@@ -79,18 +85,18 @@ export async function pdfText(data: Uint8Array, options: PdfTextOptions): Promis
     const parts: string[] = [];
     let used = 0;
     let found = false;
-    for (let n = 1; n <= pages; n++) {
-      if (used >= options.maxChars) {
-        parts.push(`[Text cut at ${options.maxChars} characters: pages ${n}-${pages} are not shown]`);
-        break;
-      }
+    for (let n = 1; n <= pages && used < options.maxChars; n++) {
       const page = await pdf.getPage(n);
       let text = _pageText((await page.getTextContent()).items);
       page.cleanup();
       if (text !== "") found = true;
-      if (used + text.length > options.maxChars) text = text.slice(0, options.maxChars - used);
+      const cut = used + text.length > options.maxChars;
+      if (cut) text = text.slice(0, options.maxChars - used);
       used += text.length;
       parts.push(`--- page ${n} ---`, text);
+      if (cut || (used >= options.maxChars && n < pages)) {
+        parts.push(_cutNote(options.maxChars, n, pages, cut));
+      }
     }
     const head = `[PDF${_quoted(title)}, ${pages} page${pages === 1 ? "" : "s"}`;
     if (!found) {

@@ -26,8 +26,12 @@ Deno.test("pdfText()", async (t) => {
     const pages = ["0123456789", "abcdefghij", "klmnopqrst"];
     const text = await pdfText(tinyPdf({ pages }), { maxChars: 15 });
     assert.match(text, /--- page 1 ---\n0123456789\n--- page 2 ---\nabcde\n/);
-    assert.match(text, /\[Text cut at 15 characters: pages 3-3 are not shown\]$/);
+    assert.match(text, /\[Text cut at 15 characters: the rest of page 2 and pages 3-3 are not shown\]$/);
     assert.doesNotMatch(text, /klmno/);
+    const last = await pdfText(tinyPdf({ pages: ["0123456789", "abcdefghij"] }), { maxChars: 15 });
+    assert.match(last, /\nabcde\n\[Text cut at 15 characters: the rest of page 2 is not shown\]$/);
+    const even = await pdfText(tinyPdf({ pages }), { maxChars: 10 });
+    assert.match(even, /\n0123456789\n\[Text cut at 10 characters: pages 2-3 are not shown\]$/);
   });
 
   await t.step("says so when no page has text", async () => {
