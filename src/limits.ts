@@ -68,6 +68,11 @@ export interface Limits {
    * (`RELAYX_TOKENIZER_IDLE_TIMEOUT`, default 60 s).
    */
   tokenizerIdleMs: number;
+  /**
+   * PDFs sent to a model that takes none: characters of extracted text kept per document; the rest is cut
+   * with a note (`RELAYX_PDF_TEXT_MAX_CHARS`, default 200,000, about 50,000 tokens).
+   */
+  pdfTextMaxChars: number;
 }
 
 /** The defaults, in the units of {@linkcode Limits}. */
@@ -90,6 +95,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   tokenizerTimeoutMs: 5_000,
   tokenizerQueue: 16,
   tokenizerIdleMs: 60_000,
+  pdfTextMaxChars: 200_000,
 });
 
 type Env = Record<string, string | undefined>;
@@ -155,5 +161,6 @@ export function parseLimits(env: Env): Limits {
     tokenizerTimeoutMs: seconds(env, "RELAYX_TOKENIZER_TIMEOUT", d.tokenizerTimeoutMs),
     tokenizerQueue: count(env, "RELAYX_TOKENIZER_QUEUE", d.tokenizerQueue),
     tokenizerIdleMs: seconds(env, "RELAYX_TOKENIZER_IDLE_TIMEOUT", d.tokenizerIdleMs),
+    pdfTextMaxChars: count(env, "RELAYX_PDF_TEXT_MAX_CHARS", d.pdfTextMaxChars),
   };
 }

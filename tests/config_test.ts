@@ -105,6 +105,12 @@ Deno.test("parseConfig()", async (t) => {
     rejects({ RELAYX_TOKENIZER_IDLE_TIMEOUT: "never" }, "RELAYX_TOKENIZER_IDLE_TIMEOUT");
   });
 
+  await t.step("limits: the size bound of a PDF's text", () => {
+    assert.equal(parseConfig({}).limits.pdfTextMaxChars, 200_000);
+    assert.equal(parseConfig({ RELAYX_PDF_TEXT_MAX_CHARS: "5000" }).limits.pdfTextMaxChars, 5000);
+    rejects({ RELAYX_PDF_TEXT_MAX_CHARS: "0" }, "RELAYX_PDF_TEXT_MAX_CHARS");
+  });
+
   await t.step("errors name the variable", () => {
     rejects({ LLM_BACKEND: "azure" }, "LLM_BACKEND");
     rejects({ SERVER_PORT: "http" }, "SERVER_PORT");

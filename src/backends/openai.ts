@@ -32,15 +32,16 @@ import type {
 import { claudeFamily } from "../anthropic/claude_names.ts";
 import type { OpenAIConfig } from "../config.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
-import { DEFAULT_LIMITS } from "../limits.ts";
+import { DEFAULT_LIMITS, type Limits } from "../limits.ts";
 import { PROVIDERS } from "../translate/openai/providers.ts";
 import type { Backend, CallContext, ModelInfo } from "./backend.ts";
 import { describeOpenAI } from "./openai/banner.ts";
 import { chatStream, type OpenAICall, upstreamLabel } from "./openai/_call.ts";
 import { createOpenAIClient } from "./openai/client.ts";
 import { completeChat } from "./openai/complete_chat.ts";
+import { openAIMediaCaps } from "./openai/media_caps.ts";
 import { listModels } from "./openai/model_list.ts";
-import { upstreamStream } from "./upstream_stream.ts";
+import { completeWithMedia, type MediaPlan, streamWithMedia } from "./with_media.ts";
 import type { UpstreamLimits } from "./upstream_watch.ts";
 
 export type * from "../anthropic/types.ts";
@@ -58,9 +59,10 @@ export interface OpenAIBackendOptions {
   redact?: Redactor;
   /**
    * Connect, response-headers and idle timeouts of upstream calls (default {@linkcode DEFAULT_LIMITS};
-   * `main.ts` passes the configured `config.limits`).
+   * `main.ts` passes the configured `config.limits`), and the size bound of PDF text for providers that
+   * take no PDFs.
    */
-  limits?: UpstreamLimits;
+  limits?: UpstreamLimits & Partial<Pick<Limits, "pdfTextMaxChars">>;
 }
 
 /**
@@ -92,6 +94,11 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
     label: upstreamLabel(config.baseUrl),
   };
   const stream = chatStream(call);
+  const caps = openAIMediaCaps(call.provider);
+  const media: MediaPlan = {
+    caps: () => caps,
+    pdfTextMaxChars: limits.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
+  };
   return {
     kind: "openai_compatible",
 
@@ -104,11 +111,11 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
     },
 
     complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
-      return completeChat(call, request, ctx);
+      return completeWithMedia(media, request, ctx, (adapted) => completeChat(call, adapted, ctx));
     },
 
     stream(request: MessagesRequest, ctx: CallContext): AsyncIterable<StreamEvent[]> {
-      return upstreamStream(stream, request, ctx);
+      return streamWithMedia(stream, media, request, ctx);
     },
 
     countTokens(_request: CountTokensRequest): Promise<number | undefined> {

@@ -14,9 +14,9 @@
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import type { BedrockConfig } from "../../config.ts";
 import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
-import { DEFAULT_LIMITS } from "../../limits.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../limits.ts";
 import type { Backend } from "../backend.ts";
-import { upstreamStream } from "../upstream_stream.ts";
+import { completeWithMedia, type MediaPlan, streamWithMedia } from "../with_media.ts";
 import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { BedrockCall } from "./_call.ts";
 import { type AuthPlan, planAuth } from "./auth.ts";
@@ -25,6 +25,7 @@ import { bedrockStream } from "./bedrock_stream.ts";
 import { sharedClientConfig, type StaticCredentials } from "./client.ts";
 import { completeMessage } from "./complete_message.ts";
 import { tokenCounter } from "./count_tokens.ts";
+import { bedrockMediaCaps } from "./media_caps.ts";
 import { listModels } from "./model_list.ts";
 import { createModelResolver } from "./model_resolver.ts";
 import { profileLister } from "./profile_lister.ts";
@@ -53,9 +54,10 @@ export interface BedrockBackendOptions {
   redact?: Redactor;
   /**
    * Connect, response-headers and idle timeouts of upstream calls (default {@linkcode DEFAULT_LIMITS};
-   * `main.ts` passes the configured `config.limits`).
+   * `main.ts` passes the configured `config.limits`), and the size bound of PDF text for models that
+   * take no PDFs.
    */
-  limits?: UpstreamLimits;
+  limits?: UpstreamLimits & Partial<Pick<Limits, "pdfTextMaxChars">>;
   /** A fetch for the SDK's HTTP handler to send requests with (default the global fetch). */
   fetch?: typeof fetch;
 }
@@ -120,11 +122,16 @@ export async function createBedrockBackend(
     .with([creds?.accessKeyId, creds?.secretAccessKey, creds?.sessionToken]);
   const call: BedrockCall = { config, client, plan, redact, limits: options.limits ?? DEFAULT_LIMITS };
   const stream = bedrockStream(call);
+  const media: MediaPlan = {
+    caps: (model) => bedrockMediaCaps(config, model),
+    pdfTextMaxChars: options.limits?.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
+  };
   return {
     kind: "bedrock",
     resolveModel: (model) => resolver.resolve(model),
-    complete: (request, ctx) => completeMessage(call, request, ctx),
-    stream: (request, ctx) => upstreamStream(stream, request, ctx),
+    complete: (request, ctx) =>
+      completeWithMedia(media, request, ctx, (adapted) => completeMessage(call, adapted, ctx)),
+    stream: (request, ctx) => streamWithMedia(stream, media, request, ctx),
     countTokens: tokenCounter(call),
     listModels: () => listModels(config, resolver),
     // The line quotes the credential chain's and the profile listing's errors: redacted like any other.
