@@ -63,6 +63,7 @@ const SETTINGS: readonly (readonly [string, string, string])[] = [
   ["", "RELAYX_TOKENIZER_TIMEOUT", "5 s"],
   ["", "RELAYX_TOKENIZER_QUEUE", "16"],
   ["", "RELAYX_TOKENIZER_IDLE_TIMEOUT", "60 s"],
+  ["", "RELAYX_PDF_TEXT_MAX_CHARS", "200000"],
 ];
 
 /** The `--help` text: every setting with its flag, environment name and default (under 80 columns). */
