@@ -16,6 +16,7 @@
  */
 import { checkAnthropicMessage, checkAnthropicStream } from "./check.ts";
 import { freePort, memory, type Server, startServer, stopAll } from "./_process.ts";
+import { probeMemory } from "./_memory_probe.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -253,49 +254,7 @@ async function round(label: string, upstream: Server, relayx: Server, o: Options
       `${(o.idleMs / 1000).toFixed(0)} s idle ${idle.toFixed(1)}`,
   );
   for (const e of t.examples) console.log(`  ${e}`);
-  if (INSPECT) await inspect(relayx.pid);
-  if (flag("dump", "")) {
-    Deno.writeTextFileSync(`${flag("dump", "")}.smaps`, Deno.readTextFileSync(`/proc/${relayx.pid}/smaps`));
-    Deno.writeTextFileSync(`${flag("dump", "")}.out`, relayx.output());
-  }
-  // With `--relayx-v8=--trace-gc`: the V8 heap after its last collection, to set against the RSS.
-  const gc = relayx.output().split("\n").filter((l) => / ms: (Mark-Compact|Scavenge|Mark-Sweep)/.test(l));
-  const full = gc.filter((l) => l.includes("Mark-"));
-  for (const l of [full.at(-1), gc.at(-1)]) if (l) console.log(`  gc: ${l.trim().slice(0, 120)}`);
-}
-
-/** One DevTools call to relayx's inspector. */
-async function cdp(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
-  const [target] = await (await fetch(`http://127.0.0.1:${INSPECT}/json`)).json();
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((r) => ws.onopen = r);
-  const reply = new Promise<unknown>((r) => ws.onmessage = (e) => r(JSON.parse(e.data).result));
-  ws.send(JSON.stringify({ id: 1, method, params }));
-  const result = await reply;
-  ws.close();
-  return result;
-}
-
-/** Prints relayx's heap figures, forces a full GC, then prints the heap and RSS again. */
-async function inspect(pid: number): Promise<void> {
-  const usage = async () => {
-    const r = await cdp("Runtime.evaluate", {
-      expression: "JSON.stringify(Object.fromEntries(Object.entries(Deno.memoryUsage())" +
-        ".map(([k, v]) => [k, Math.round(v / 1048576)])))",
-    }) as { result: { value: string } };
-    return r.result.value;
-  };
-  console.log(`  memoryUsage MB ${await usage()}`);
-  await cdp("HeapProfiler.collectGarbage");
-  await new Promise((r) => setTimeout(r, 2000));
-  console.log(`  after a forced full GC: memoryUsage MB ${await usage()}, RSS ${memory(pid).rss.toFixed(1)}`);
-  // Free memory that glibc keeps inside its heap (not at its top) goes back to the system only on malloc_trim.
-  await cdp("Runtime.evaluate", {
-    expression: `Deno.dlopen("libc.so.6", { malloc_trim: { parameters: ["usize"], result: "i32" } })` +
-      ".symbols.malloc_trim(0)",
-  });
-  await new Promise((r) => setTimeout(r, 1000));
-  console.log(`  after malloc_trim(0): RSS ${memory(pid).rss.toFixed(1)}`);
+  await probeMemory(relayx, { inspectPort: INSPECT, dump: flag("dump", "") });
 }
 
 async function soak(backend: string, o: Options): Promise<void> {
