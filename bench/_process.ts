@@ -99,8 +99,8 @@ export async function startServer(spec: ServerSpec): Promise<Server> {
   let announced: number | undefined;
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     for await (const s of stream.pipeThrough(new TextDecoderStream())) {
-      // Kept short: a chatty server must not grow the bench's memory.
-      if (text.length < 64_000) text += s;
+      // Kept short (the tail): a chatty server must not grow the bench's memory.
+      text = (text + s).slice(-64_000);
       const m = announced === undefined ? /\{"port":\s*(\d+)\}/.exec(text) : null;
       if (m) announced = Number(m[1]);
     }

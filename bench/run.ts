@@ -112,6 +112,13 @@ function startReference(mode: "bytes" | "parse"): (upstream: Server) => Promise<
     });
 }
 
+/** glibc's malloc settings of `deno task start`, unless `BENCH_RELAYX_GLIBC_TUNABLES` says otherwise. */
+function relayxGlibc(): Record<string, string> {
+  return {
+    GLIBC_TUNABLES: Deno.env.get("BENCH_RELAYX_GLIBC_TUNABLES") ?? "glibc.malloc.mmap_threshold=65536",
+  };
+}
+
 function relayxArgs(profileDir?: string): string[] {
   const prof = profileDir
     ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--preload=${ROOT}bench/_exit_on_term.ts`]
@@ -150,7 +157,14 @@ function startRelayx(
       command: DENO,
       args: relayxArgs(profileDir),
       // The default log format (one JSON line a request), written where nobody reads it.
-      env: { ...baseEnv(), ...env, SERVER_PORT: String(port), HOST: "127.0.0.1", LOG_FORMAT: "json" },
+      env: {
+        ...baseEnv(),
+        ...env,
+        ...relayxGlibc(),
+        SERVER_PORT: String(port),
+        HOST: "127.0.0.1",
+        LOG_FORMAT: "json",
+      },
       clearEnv: true,
       stdout: "null",
       cwd: ROOT,

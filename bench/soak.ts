@@ -7,18 +7,33 @@
  *
  * Run: `deno run -A bench/soak.ts [--requests=10000] [--concurrency=64] [--idle=30000] [--rounds=1]
  * [--only=openai|bedrock]`; with several rounds the same relayx serves each (does its memory settle?).
+ * To look into relayx's memory: `--relayx-env=K=V;K=V` (its environment on top of the soak's, e.g.
+ * `--relayx-env=GLIBC_TUNABLES=` for glibc's defaults), `--relayx-v8=--trace-gc` (V8 flags),
+ * `--inspect-port=N` (after the idle wait: its V8 heap, a forced GC, and `malloc_trim`), `--dump=PATH` (its
+ * `/proc` smaps and output).
  *
  * @module
  */
 import { checkAnthropicMessage, checkAnthropicStream } from "./check.ts";
 import { freePort, memory, type Server, startServer, stopAll } from "./_process.ts";
+import { probeMemory } from "./_memory_probe.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const HUNG_MS = 30_000;
+/** `--relayx-v8=--a,--b`: V8 flags for relayx only (to measure memory settings). */
+const V8 = flag("relayx-v8", "") ? [`--v8-flags=${flag("relayx-v8", "")}`] : [];
+/** `--inspect-port=N`: relayx runs under the inspector, to read its heap and force a GC after the idle wait. */
+const INSPECT = Number(flag("inspect-port", "0"));
+/** `--relayx-env=K=V;K=V`: extra environment for relayx only (e.g. glibc malloc tunables). */
+const EXTRA_ENV: Record<string, string> = Object.fromEntries(
+  flag("relayx-env", "").split(";").filter(Boolean).map((
+    kv,
+  ) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
 
 function flag(name: string, fallback: string): string {
-  return Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback;
+  return Deno.args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 }
 
 /** What a request asks the upstream for, and what the client must then see. */
@@ -153,6 +168,9 @@ function relayxEnv(backend: string, upstream: Server, port: number): Record<stri
     RELAYX_UPSTREAM_CONNECT_TIMEOUT: "0.5",
     RELAYX_UPSTREAM_HEADERS_TIMEOUT: "1",
     RELAYX_UPSTREAM_IDLE_TIMEOUT: "1",
+    // As `deno task start` sets it: blocks of 64 KiB and more (stream buffers) are mapped on their own and
+    // unmapped when freed, instead of fragmenting glibc's main heap, which keeps ~100 MB after a load.
+    GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=65536",
   };
   return backend === "openai"
     ? {
@@ -196,10 +214,17 @@ async function start(backend: string): Promise<{ upstream: Server; relayx: Serve
   const relayx = await startServer({
     name: `relayx (${backend})`,
     command: DENO,
-    args: ["run", "--allow-net", "--allow-env", `${ROOT}main.ts`],
-    env: relayxEnv(backend, upstream, port),
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      ...V8,
+      ...(INSPECT ? [`--inspect=127.0.0.1:${INSPECT}`, "--allow-ffi"] : []),
+      `${ROOT}main.ts`,
+    ],
+    env: { ...relayxEnv(backend, upstream, port), ...EXTRA_ENV },
     clearEnv: true,
-    stdout: "null",
+    stdout: V8.length ? "piped" : "null",
     cwd: ROOT,
     port,
     timeoutMs: 60_000,
@@ -229,6 +254,7 @@ async function round(label: string, upstream: Server, relayx: Server, o: Options
       `${(o.idleMs / 1000).toFixed(0)} s idle ${idle.toFixed(1)}`,
   );
   for (const e of t.examples) console.log(`  ${e}`);
+  await probeMemory(relayx, { inspectPort: INSPECT, dump: flag("dump", "") });
 }
 
 async function soak(backend: string, o: Options): Promise<void> {
