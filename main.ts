@@ -158,7 +158,10 @@ export async function createRelay(
 ): Promise<Relay> {
   // One redactor for every credential in the environment, shared by the backend (the errors it maps),
   // the app (error answers) and the logger.
-  const redact = createRedactor(secretsOf(env));
+  // The configuration file's keys (literal or `${VAR}` of any name) are secrets too, beside the
+  // environment's well-known ones.
+  const fileKeys = Object.values(config.backends).map((b) => b.kind === "bedrock" ? undefined : b.apiKey);
+  const redact = createRedactor([...secretsOf(env), ...fileKeys]);
   const backend = await createRouted(config, redact);
   const cutoff = new AbortController();
   const app = createApp({

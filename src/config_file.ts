@@ -147,7 +147,8 @@ function openai(b: z.infer<typeof openaiBackend>, at: string): OpenAIConfig {
   const provider = b.provider ?? detectProvider(baseUrl);
   const apiKey = b.apiKey ?? "";
   if (!apiKey && PROVIDERS[provider].needsKey) {
-    throw new ConfigError(`${at}.apiKey: required for ${provider} (${baseUrl})`);
+    // The host only: a URL may carry a key in its query.
+    throw new ConfigError(`${at}.apiKey: required for ${provider} (${new URL(baseUrl).host})`);
   }
   const model = b.model ?? "gemini-2.0-flash";
   return {

@@ -180,7 +180,7 @@ Deno.test("parseConfigFile(): every error names its path in one line", async (t)
       "a hosted provider without a key",
       { backends: { o: { type: "openai", baseUrl: "https://api.openai.com/v1" } } },
       {},
-      "backends.o.apiKey: required for openai (https://api.openai.com/v1)",
+      "backends.o.apiKey: required for openai (api.openai.com)",
     ],
     [
       "a negative price",

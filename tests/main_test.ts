@@ -259,7 +259,22 @@ Deno.test("main.ts routes to an Anthropic-format upstream, its thinking signatur
         { role: "user", content: "And 2+3?" },
       ],
     });
-    const sent = glm.requests.at(-1)!;
+    // An upstream that quotes the file's key (of no well-known shape) in its error: redacted.
+    glm.enqueue({
+      kind: "error",
+      status: 401,
+      type: "authentication_error",
+      message: "bad key glm-key-never-logged",
+    });
+    const refused = await client.messages.create({
+      model: "claude-opus-4-5",
+      max_tokens: 20,
+      messages: [{ role: "user", content: "Hi" }],
+    }).catch((e: unknown) => e);
+    assert.ok(refused instanceof Anthropic.AuthenticationError, String(refused));
+    assert.doesNotMatch(JSON.stringify(refused.error), /never-logged/);
+    assert.match(JSON.stringify(refused.error), /bad key/);
+    const sent = glm.requests.at(-2)!;
     assert.equal(sent.body?.model, "glm-4.6");
     assert.equal(sent.headers.get("x-api-key"), "glm-key-never-logged");
     const history = sent.body?.messages as { content: unknown[] }[];

@@ -81,11 +81,15 @@ export function createRouter(options: RouterOptions): Backend {
     return route;
   }
 
-  // The route's targets, those cooling down left out while any other remains.
+  // The route's targets, those cooling down moved behind the others (the soonest ready first): they are
+  // tried only when every ready target has failed.
   function order(route: RouteConfig): RouteTarget[] {
     const t = now();
-    const ready = route.to.filter((target) => (coolUntil.get(label(target)) ?? 0) <= t);
-    return ready.length > 0 ? ready : route.to;
+    const until = (target: RouteTarget) => coolUntil.get(label(target)) ?? 0;
+    const ready = route.to.filter((target) => until(target) <= t);
+    if (ready.length === route.to.length) return route.to;
+    const cooling = route.to.filter((target) => until(target) > t).sort((a, b) => until(a) - until(b));
+    return [...ready, ...cooling];
   }
 
   function failed(target: RouteTarget, err: RelayError, trace: RouteTrace): void {
@@ -172,8 +176,7 @@ export function createRouter(options: RouterOptions): Backend {
 
     async countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number | undefined> {
       const full: MessagesRequest = { ...request, max_tokens: request.max_tokens ?? 1 };
-      const route = pick(full);
-      const target = route.to[0]!;
+      const target = order(pick(full))[0]!;
       const backend = options.backends[target.backend];
       if (!backend) return undefined;
       const model = target.model ?? await backend.resolveModel(request.model);

@@ -123,6 +123,22 @@ Deno.test("router: with every target cooling down, they are tried anyway", async
   assert.equal((await post({ model: "x" })).status, 200);
 });
 
+Deno.test("router: a cooling target is still tried, last, when the ready ones fail", async () => {
+  const { backends, post } = setup(FALLBACK);
+  backends.a!.reply = new RelayError("api_error", "a down", { status: 503 });
+  backends.b!.reply = textMessage("b serves");
+  await post({ model: "claude-opus-4-5" }); // a fails and cools down; b serves
+  backends.b!.reply = new RelayError("api_error", "b down", { status: 502 });
+  backends.a!.reply = textMessage("a is back");
+  const answer = await post({ model: "claude-opus-4-5" });
+  assert.match(answer.text, /a is back/);
+  assert.deepEqual(
+    [backends.a!.calls.length, backends.b!.calls.length],
+    [2, 2],
+    "b first, then the cooling a",
+  );
+});
+
 Deno.test("router: no matching route is a 400 naming the model; models and description cover every route", async () => {
   const { post, router } = setup([{
     name: "small",
