@@ -95,6 +95,22 @@ function fileText(path: string, source: string, files: FileAccess): string {
   }
 }
 
+// A bad --port or --host value is named as the flag the user typed, not as the variable it overrides.
+function byFlag<T>(flags: { port?: string; host?: string }, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    if (flags.port !== undefined && err.message.startsWith("SERVER_PORT:")) {
+      throw new ConfigError(`--port:${err.message.slice("SERVER_PORT:".length)}`);
+    }
+    if (flags.host !== undefined && err.message.startsWith("HOST:")) {
+      throw new ConfigError(`--host:${err.message.slice("HOST:".length)}`);
+    }
+    throw err;
+  }
+}
+
 /**
  * Reads the command line and builds the configuration: the server's settings from the environment with
  * `--host`/`--port` on top, and the backends from the configuration file when there is one (`--config`,
@@ -138,12 +154,13 @@ export function parseCommandLine(
   const merged = { ...env };
   if (values.port !== undefined) merged.SERVER_PORT = values.port;
   if (values.host !== undefined) merged.HOST = values.host;
+  const flagged = { port: values.port, host: values.host };
   const named = values.config ?? (env.RELAYX_CONFIG?.trim() || undefined);
   const path = named ?? (files.readable(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  if (path === undefined) return { kind: "serve", config: parseConfig(merged) };
+  if (path === undefined) return { kind: "serve", config: byFlag(flagged, () => parseConfig(merged)) };
   const source = values.config !== undefined ? "--config" : named !== undefined ? "RELAYX_CONFIG" : path;
   const text = fileText(path, source, files);
-  const server = parseServerConfig(merged);
+  const server = byFlag(flagged, () => parseServerConfig(merged));
   try {
     return { kind: "serve", config: { ...server, ...parseConfigFile(text, env) }, configFile: path };
   } catch (err) {

@@ -125,6 +125,13 @@ function pathOf(path: readonly PropertyKey[]): string {
 // Replaces every ${VAR} inside every string value; a missing variable stops relayx naming it and where.
 function substitute(value: unknown, env: Record<string, string | undefined>, path: PropertyKey[]): unknown {
   if (typeof value === "string") {
+    // `${ NAME }`, `${1X}` or an unclosed `${` would otherwise reach the upstream as literal text (a key).
+    const bad = value.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, "").indexOf("${");
+    if (bad >= 0) {
+      throw new ConfigError(
+        `${pathOf(path)}: "\${" must start a reference like \${NAME} (letters, digits, _)`,
+      );
+    }
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
       const got = env[variable];
       if (got === undefined) {

@@ -80,7 +80,7 @@ Deno.test("parseCommandLine()", async (t) => {
   await t.step("--host beyond loopback still needs RELAYX_API_KEY", () => {
     assert.throws(
       () => parseCommandLine(["--host", "0.0.0.0"], {}, files({}).access, VERSION),
-      (e) => e instanceof ConfigError && e.message.startsWith("HOST: "),
+      (e) => e instanceof ConfigError && e.message.startsWith("--host: "),
     );
   });
 
@@ -89,7 +89,9 @@ Deno.test("parseCommandLine()", async (t) => {
       [["--config", "gone.json"], {}, {}, "--config: cannot read gone.json (NotFound)"],
       [[], { RELAYX_CONFIG: "gone.json" }, {}, "RELAYX_CONFIG: cannot read gone.json (NotFound)"],
       [["--verbose"], {}, {}, "command line: Unknown option '--verbose'"],
-      [["--port", "x"], {}, {}, 'SERVER_PORT: expected a port number, got "x"'],
+      [["--port", "x"], {}, {}, '--port: expected a port number, got "x"'],
+      [[], { SERVER_PORT: "x" }, {}, 'SERVER_PORT: expected a port number, got "x"'],
+      [["--port", "x"], {}, { "relayx.json": FILE }, '--port: expected a port number, got "x"'],
       [
         [],
         {},

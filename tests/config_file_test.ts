@@ -121,6 +121,12 @@ Deno.test("parseConfigFile(): every error names its path in one line", async (t)
       "backends.g.apiKey: environment variable NOPE is not set",
     ],
     [
+      "a malformed reference",
+      { backends: { g: { ...ok, apiKey: "${ ZAI_KEY }" } } },
+      {},
+      'backends.g.apiKey: "${" must start a reference like ${NAME} (letters, digits, _)',
+    ],
+    [
       "a misspelt backend in a list",
       { backends: { gemini: ok }, routes: [{ to: "gemini" }, { to: ["gemini", "gemni/x"] }] },
       {},
