@@ -79,6 +79,21 @@ export function errorEnvelope(type: ErrorType, message: string, requestId: strin
   return { type: "error", error: { type, message }, request_id: requestId };
 }
 
+/**
+ * True for Anthropic's error type names (an upstream's envelope or `error` event may carry anything).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isErrorType("overloaded_error"), true);
+ * assert.equal(isErrorType("quota_error"), false);
+ * ```
+ */
+export function isErrorType(value: unknown): value is ErrorType {
+  return typeof value === "string" && Object.hasOwn(STATUS_OF, value);
+}
+
 /** The Anthropic error type that belongs to an HTTP status. */
 export function errorTypeForStatus(status: number): ErrorType {
   switch (status) {

@@ -8,6 +8,11 @@ import { message, startMockAnthropic } from "./support/mock_anthropic.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
+/** The text a stream's `text_delta` events carry, joined. */
+function textOf(sse: string): string {
+  return [...sse.matchAll(/"text_delta","text":"([^"]*)"/g)].map((m) => m[1]).join("");
+}
+
 /** Starts main.ts with the given flags and environment; resolves with the start-up line. */
 async function startServer(flags: string[], env: Record<string, string>, args: string[] = []) {
   const child = new Deno.Command(Deno.execPath(), {
@@ -75,8 +80,7 @@ Deno.test("main.ts serves the OpenAI-compatible backend with only --allow-net --
     });
     assert.equal(res.status, 200);
     const text = await res.text();
-    const deltas = [...text.matchAll(/"text_delta","text":"([^"]*)"/g)].map((m) => m[1]).join("");
-    assert.equal(deltas, "Hi from the mock");
+    assert.equal(textOf(text), "Hi from the mock");
     assert.match(text, /event: message_stop/);
     const health = await (await fetch(`${server.url}/health`)).json();
     assert.deepEqual(health, { status: "ok", backend: "openai_compatible" });
@@ -124,8 +128,7 @@ Deno.test("main.ts serves the backend of a configuration file, reading only that
         });
         assert.equal(res.status, 200);
         const text = await res.text();
-        const deltas = [...text.matchAll(/"text_delta","text":"([^"]*)"/g)].map((m) => m[1]).join("");
-        assert.equal(deltas, "from the file's backend");
+        assert.equal(textOf(text), "from the file's backend");
         assert.equal(mock.requests.at(-1)?.headers.authorization, "Bearer sk-from-env-never-logged");
       } finally {
         await server.stop();

@@ -6,22 +6,8 @@
  *
  * @module
  */
-import type { ErrorType } from "../../anthropic/types.ts";
-import { errorTypeForStatus, RelayError } from "../../errors.ts";
+import { errorTypeForStatus, isErrorType, RelayError } from "../../errors.ts";
 import { rec, str } from "../_json.ts";
-
-const ERROR_TYPES: ReadonlySet<string> = new Set<ErrorType>([
-  "invalid_request_error",
-  "authentication_error",
-  "billing_error",
-  "permission_error",
-  "not_found_error",
-  "request_too_large",
-  "rate_limit_error",
-  "api_error",
-  "timeout_error",
-  "overloaded_error",
-]);
 
 /** The response headers the mapping keeps. */
 export interface UpstreamErrorHeaders {
@@ -29,10 +15,6 @@ export interface UpstreamErrorHeaders {
   retryAfter: string | null;
   /** `x-should-retry`. */
   shouldRetry: string | null;
-}
-
-function isErrorType(value: unknown): value is ErrorType {
-  return typeof value === "string" && ERROR_TYPES.has(value);
 }
 
 function parse(text: string): unknown {

@@ -11,7 +11,7 @@
  * @module
  */
 import type { BlockDelta, DeltaUsage, StartBlock, StopReason, StreamEvent } from "../../anthropic/types.ts";
-import { errorTypeForStatus, RelayError } from "../../errors.ts";
+import { errorTypeForStatus, isErrorType, RelayError } from "../../errors.ts";
 import { num, rec, str } from "../_json.ts";
 import { messageStartEvent } from "../message.ts";
 import { type StreamTranslator, translateEvents } from "../stream_translator.ts";
@@ -29,19 +29,6 @@ import { invokeStopReason } from "./from_invoke.ts";
 export { fromInvokeResponse } from "./from_invoke.ts";
 
 type Rec = Record<string, unknown>;
-
-const ERROR_TYPES = new Set<string>([
-  "invalid_request_error",
-  "authentication_error",
-  "billing_error",
-  "permission_error",
-  "not_found_error",
-  "request_too_large",
-  "rate_limit_error",
-  "api_error",
-  "timeout_error",
-  "overloaded_error",
-]);
 
 function delta(d: Rec): BlockDelta | undefined {
   switch (d.type) {
@@ -203,9 +190,7 @@ class InvokeStreamState implements BedrockStreamState {
         return;
       case "error": {
         const e = rec(c.error) ?? {};
-        const type = typeof e.type === "string" && ERROR_TYPES.has(e.type)
-          ? e.type as Extract<StreamEvent, { type: "error" }>["error"]["type"]
-          : errorTypeForStatus(500);
+        const type = isErrorType(e.type) ? e.type : errorTypeForStatus(500);
         throw new RelayError(type, str(e.message) || "Bedrock stream error");
       }
       default:
