@@ -25,7 +25,8 @@ import { createApp } from "./src/app.ts";
 import type { Backend } from "./src/backends/backend.ts";
 import { type BackendConfig, type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { RelayError } from "./src/errors.ts";
-import { type FileAccess, parseCommandLine } from "./src/cli.ts";
+import { parseCommandLine } from "./src/cli.ts";
+import { denoFiles } from "./src/file_access.ts";
 import { createLogger } from "./src/log.ts";
 import { VERSION } from "./src/version.ts";
 import { createTokenCounter } from "./src/tokens/token_counter.ts";
@@ -182,25 +183,11 @@ export async function createRelay(
   };
 }
 
-// Reads only the file the command line or RELAYX_CONFIG names, or ./relayx.json when reading it is allowed
-// (under `--allow-net --allow-env` alone there is no file, and no permission prompt).
-const files: FileAccess = {
-  readTextFile: (path) => Deno.readTextFileSync(path),
-  readable(path) {
-    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
-    try {
-      return Deno.statSync(path).isFile;
-    } catch {
-      return false;
-    }
-  },
-};
-
 async function serve(): Promise<void> {
   let relay: Relay;
   try {
     const env = Deno.env.toObject();
-    const command = parseCommandLine(Deno.args, env, files, VERSION);
+    const command = parseCommandLine(Deno.args, env, denoFiles, VERSION);
     if (command.kind !== "serve") {
       console.log(command.text);
       return;
