@@ -55,7 +55,8 @@ export {
   type RouteTarget,
 } from "./src/config.ts";
 export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
-export type { ModelPrice, ModelSpec } from "./src/models/model_spec.ts";
+export type { ModelHints, ModelPrice, ModelProvider, ModelSpec } from "./src/models/model_spec.ts";
+export type { ModelRegistry } from "./src/models/registry.ts";
 export {
   createTokenCounter,
   type TokenCount,

@@ -51,6 +51,8 @@ export type { OpenAIConfig } from "../config.ts";
 export type { Redactor } from "../redact.ts";
 export type { ProviderName } from "../translate/openai/providers.ts";
 export type { UpstreamLimits } from "./upstream_watch.ts";
+export type { ModelHints, ModelPrice, ModelProvider, ModelSpec } from "../models/model_spec.ts";
+export type { ModelRegistry } from "../models/registry.ts";
 
 /** Options for {@linkcode createOpenAIBackend}. */
 export interface OpenAIBackendOptions {

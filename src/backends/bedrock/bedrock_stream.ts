@@ -117,6 +117,7 @@ async function openConverseStream(
  *   plan: { bearer: false, summary: "default AWS credential chain" },
  *   redact: createRedactor([]),
  *   limits: DEFAULT_LIMITS,
+ *   spec: () => ({}),
  * });
  * const request: MessagesRequest = {
  *   model: "claude-sonnet-4-5",

@@ -65,6 +65,7 @@ async function watched<T>(
  *     plan: { bearer: false, summary: "default AWS credential chain" },
  *     redact: createRedactor([]),
  *     limits: DEFAULT_LIMITS,
+ *     spec: () => ({}),
  *   },
  *   {
  *     model: "claude-sonnet-4-5",

@@ -53,6 +53,7 @@ function countInput(
  *   plan: { bearer: false, summary: "default AWS credential chain" },
  *   redact: createRedactor([]),
  *   limits: DEFAULT_LIMITS,
+ *   spec: () => ({}),
  * });
  * const tokens = await countTokens(
  *   { model: "claude-sonnet-4-5", messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }] },

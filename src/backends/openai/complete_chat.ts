@@ -54,6 +54,7 @@ function parseAnswer(text: string, type: string | null): unknown {
  *   limits: DEFAULT_LIMITS,
  *   label: upstreamLabel(config.baseUrl),
  *   redact: createRedactor([config.apiKey]),
+ *   spec: () => ({}),
  * };
  * const message = await completeChat(
  *   call,
