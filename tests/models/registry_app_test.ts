@@ -176,3 +176,38 @@ Deno.test("the router moves an overflowing request to a target with a larger win
   assert.match(await (await ask(relay, { messages: user("word ".repeat(9000)) })).text(), /large again/);
   assert.deepEqual([small.requests.length, large.requests.length], [2, 2]);
 });
+
+Deno.test("an image to a model the registry knows has no vision becomes a note, not an upstream 400", async () => {
+  await using mock = await startMockOpenAI();
+  const relay = await relayFor({
+    backends: {
+      local: {
+        type: "openai",
+        baseUrl: mock.url,
+        provider: "ollama",
+        model: "qwen3-coder:30b",
+        smallModel: "llava:7b",
+      },
+    },
+    models: { "llava:7b": { images: true } },
+  });
+  const PNG =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==";
+  const messages = [{
+    role: "user",
+    content: [
+      { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
+      { type: "text", text: "What is this?" },
+    ],
+  }];
+  // qwen3-coder is text-only in the catalogue: Ollama's profile takes images, the model does not.
+  mock.enqueue(completion({ text: "ok" }));
+  assert.equal((await ask(relay, { messages })).status, 200);
+  const sent = JSON.stringify(mock.requests.at(-1)?.body);
+  assert.doesNotMatch(sent, /image_url/);
+  assert.match(sent, /image omitted: this model takes no images/);
+  // A model the configuration says has vision gets the image.
+  mock.enqueue(completion({ text: "ok" }));
+  assert.equal((await ask(relay, { model: "claude-haiku-4-5", messages })).status, 200);
+  assert.match(JSON.stringify(mock.requests.at(-1)?.body), /image_url/);
+});
