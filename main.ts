@@ -28,6 +28,10 @@ import { RelayError } from "./src/errors.ts";
 import { parseCommandLine } from "./src/cli.ts";
 import { denoFiles } from "./src/file_access.ts";
 import { createLogger } from "./src/log.ts";
+import { guardContext } from "./src/backends/context_guard.ts";
+import { loadCatalogue, slicesFor } from "./src/models/catalogue.ts";
+import type { ModelHints } from "./src/models/model_spec.ts";
+import { createModelRegistry, type ModelRegistry } from "./src/models/registry.ts";
 import { VERSION } from "./src/version.ts";
 import { createTokenCounter } from "./src/tokens/token_counter.ts";
 import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
@@ -52,7 +56,8 @@ export {
   type RouteTarget,
 } from "./src/config.ts";
 export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
-export type { ModelPrice, ModelSpec } from "./src/models/model_spec.ts";
+export type { ModelHints, ModelPrice, ModelProvider, ModelSpec } from "./src/models/model_spec.ts";
+export type { ModelRegistry } from "./src/models/registry.ts";
 export {
   createTokenCounter,
   type TokenCount,
@@ -90,20 +95,34 @@ export interface Relay {
   abortInFlight: () => void;
 }
 
-async function createBackend(b: BackendConfig, config: Config, redact: Redactor): Promise<Backend> {
+async function createBackend(
+  b: BackendConfig,
+  config: Config,
+  redact: Redactor,
+  registry: ModelRegistry,
+): Promise<Backend> {
+  return guardContext(await createUnguarded(b, config, redact, registry));
+}
+
+async function createUnguarded(
+  b: BackendConfig,
+  config: Config,
+  redact: Redactor,
+  registry: ModelRegistry,
+): Promise<Backend> {
   switch (b.kind) {
     case "openai_compatible": {
       // Each backend's SDK is loaded only when it is the one configured (the openai SDK alone is ~27 MB).
       const { createOpenAIBackend } = await import("./src/backends/openai.ts");
-      return createOpenAIBackend(b, { redact, limits: config.limits });
+      return createOpenAIBackend(b, { redact, limits: config.limits, registry });
     }
     case "bedrock": {
       const { createBedrockBackend } = await import("./src/backends/bedrock/bedrock_backend.ts");
-      return createBedrockBackend(b, { redact, limits: config.limits });
+      return createBedrockBackend(b, { redact, limits: config.limits, registry });
     }
     case "anthropic": {
       const { createAnthropicBackend } = await import("./src/backends/anthropic/anthropic_backend.ts");
-      return createAnthropicBackend(b, { redact, limits: config.limits });
+      return createAnthropicBackend(b, { redact, limits: config.limits, registry });
     }
     default: {
       const never: never = b;
@@ -122,19 +141,42 @@ function soleBackend(config: Config): BackendConfig | undefined {
   return config.backends[target.backend];
 }
 
-async function createRouted(config: Config, redact: Redactor): Promise<Backend> {
+async function createRouted(config: Config, redact: Redactor, registry: ModelRegistry): Promise<Backend> {
   const sole = soleBackend(config);
-  if (sole) return await createBackend(sole, config, redact);
+  if (sole) return await createBackend(sole, config, redact, registry);
   const backends: Record<string, Backend> = {};
   for (const route of config.routes) {
     for (const { backend: name } of route.to) {
       const b = config.backends[name];
       if (!b) throw new ConfigError(`${route.name}.to: no backend named ${JSON.stringify(name)}`);
-      backends[name] ??= await createBackend(b, config, redact);
+      backends[name] ??= await createBackend(b, config, redact, registry);
     }
   }
   const { createRouter } = await import("./src/routing/router.ts");
   return createRouter({ backends, routes: config.routes });
+}
+
+// Who serves each configured backend's models, for the registry's lookups and the catalogue slices to load.
+function hintsOf(b: BackendConfig): ModelHints {
+  switch (b.kind) {
+    case "openai_compatible":
+      return { provider: b.provider };
+    case "bedrock":
+      return { provider: "bedrock" };
+    case "anthropic":
+      return { provider: "anthropic" };
+    default: {
+      const never: never = b;
+      return never;
+    }
+  }
+}
+
+// The model registry: the configuration file's overrides over relayx's own entries, the catalogue slices
+// the configured upstreams need (imported now, so that no request waits for them), and relayx's rules.
+async function modelRegistry(config: Config): Promise<ModelRegistry> {
+  const slices = Object.values(config.backends).flatMap((b) => [...slicesFor(hintsOf(b))]);
+  return createModelRegistry({ overrides: config.models, catalogue: await loadCatalogue(slices) });
 }
 
 /**
@@ -163,7 +205,7 @@ export async function createRelay(
   // environment's well-known ones.
   const fileKeys = Object.values(config.backends).map((b) => b.kind === "bedrock" ? undefined : b.apiKey);
   const redact = createRedactor([...secretsOf(env), ...fileKeys]);
-  const backend = await createRouted(config, redact);
+  const backend = await createRouted(config, redact, await modelRegistry(config));
   const cutoff = new AbortController();
   const app = createApp({
     backend,

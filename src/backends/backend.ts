@@ -9,6 +9,7 @@ import type {
   MessagesRequest,
   StreamEvent,
 } from "../anthropic/types.ts";
+import type { ModelSpec } from "../models/model_spec.ts";
 import type { IdSource } from "../translate/id_source.ts";
 
 export type { IdSource };
@@ -49,6 +50,10 @@ export interface ModelInfo {
   display_name: string;
   /** What it resolves to upstream. */
   upstream: string;
+  /** The upstream model's context window, where the lister knows it (the router fills it in per target). */
+  contextWindow?: number;
+  /** The upstream model's output cap, where the lister knows it. */
+  maxOutputTokens?: number;
 }
 
 /** The backend kinds relayx has. */
@@ -75,6 +80,11 @@ export interface Backend {
   countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number | undefined>;
   /** The models `GET /v1/models` lists. */
   listModels(): Promise<ModelInfo[]>;
+  /**
+   * What the model registry knows of an upstream model as this backend serves it (limits, vision, PDFs);
+   * absent on backends without a registry. Drives `/v1/models` limits and the context preflight.
+   */
+  modelSpec?(model: string): ModelSpec;
   /** One line for the start-up banner: upstream host and model(s). */
   describe(): Promise<string>;
 }

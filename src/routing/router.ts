@@ -5,6 +5,12 @@
  * most once per request (clients retry on their own), and a target that just failed that way is skipped
  * for a cool-down while other targets remain.
  *
+ * A context overflow (relayx's preflight or the upstream's own `prompt is too long`) moves on to the next
+ * target whose model has a larger window, with no cool-down: the target is fine, the prompt is too big for
+ * it. Targets whose window is known and not larger are skipped; targets whose window the registry does not
+ * know are tried, since they may well be larger. When none is left, the client gets the overflow error, on
+ * which Claude Code compacts.
+ *
  * @module
  */
 import type {
@@ -39,6 +45,24 @@ function fallsBack(err: RelayError): boolean {
 
 // The longest a target is skipped, whatever retry-after says.
 const MAX_COOL_DOWN_MS = 5 * 60_000;
+
+// The window an overflow error names (`prompt is too long: N tokens > M maximum`), when it is one.
+function overflowWindow(err: RelayError): number | undefined {
+  if (err.status !== 400) return undefined;
+  const m = err.message.match(/^prompt is too long: \d+ tokens > (\d+) maximum/);
+  return m ? Number(m[1]) : undefined;
+}
+
+// A listed model with its upstream model's limits as the target's backend knows them.
+function withLimits(m: ModelInfo, backend: Backend | undefined): ModelInfo {
+  const spec = backend?.modelSpec?.(m.upstream);
+  if (!spec) return m;
+  return {
+    ...m,
+    ...(spec.contextWindow === undefined ? {} : { contextWindow: spec.contextWindow }),
+    ...(spec.maxOutputTokens === undefined ? {} : { maxOutputTokens: spec.maxOutputTokens }),
+  };
+}
 
 function label(t: RouteTarget): string {
   return t.model === undefined ? t.backend : `${t.backend}/${t.model}`;
@@ -101,6 +125,26 @@ export function createRouter(options: RouterOptions): Backend {
     coolUntil.set(label(target), now() + Math.min(ms, MAX_COOL_DOWN_MS));
   }
 
+  // After an overflow: the target's model window, when known, must be larger than the one that overflowed.
+  function tooSmall(call: { backend: Backend; ctx: CallContext }, floor: number, trace: RouteTrace): boolean {
+    if (floor === 0) return false;
+    const window = call.backend.modelSpec?.(call.ctx.model).contextWindow;
+    if (window === undefined || window > floor) return false;
+    trace.tried.push(`${trace.served}: skipped, context window ${window} not larger than ${floor}`);
+    trace.served = undefined;
+    trace.upstreamModel = undefined;
+    return true;
+  }
+
+  // A context overflow: no cool-down (the target is fine). The window to beat is the one the error names,
+  // the figure the client would see.
+  function overflowed(target: RouteTarget, err: RelayError, window: number, trace: RouteTrace): number {
+    trace.served = undefined;
+    trace.upstreamModel = undefined;
+    trace.tried.push(`${label(target)}: ${err.status} ${err.type} (context window ${window})`);
+    return window;
+  }
+
   function start(request: MessagesRequest, ctx: CallContext): { trace: RouteTrace; targets: RouteTarget[] } {
     const route = pick(request);
     const trace: RouteTrace = { route: route.name, tried: [] };
@@ -132,13 +176,22 @@ export function createRouter(options: RouterOptions): Backend {
     async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
       const { trace, targets } = start(request, ctx);
       let last: RelayError | undefined;
+      let floor = 0;
       for (const target of targets) {
         try {
           const call = await contextFor(target, request, ctx, trace);
+          if (tooSmall(call, floor, trace)) continue;
           return await call.backend.complete(request, call.ctx);
         } catch (err) {
           last = toRelayError(err);
-          if (ctx.signal.aborted || !fallsBack(last)) throw err;
+          if (ctx.signal.aborted) throw err;
+          const window = overflowWindow(last);
+          if (window !== undefined) {
+            floor = Math.max(floor, overflowed(target, last, window, trace));
+            ctx.routed?.(trace);
+            continue;
+          }
+          if (!fallsBack(last)) throw err;
           failed(target, last, trace);
           ctx.routed?.(trace);
         }
@@ -149,16 +202,25 @@ export function createRouter(options: RouterOptions): Backend {
     async *stream(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent[]> {
       const { trace, targets } = start(request, ctx);
       let last: RelayError | undefined;
+      let floor = 0;
       for (const target of targets) {
         let iterator: AsyncIterator<StreamEvent[]> | undefined;
         let first: IteratorResult<StreamEvent[]>;
         try {
           const call = await contextFor(target, request, ctx, trace);
+          if (tooSmall(call, floor, trace)) continue;
           iterator = call.backend.stream(request, call.ctx)[Symbol.asyncIterator]();
           first = await iterator.next();
         } catch (err) {
           last = toRelayError(err);
-          if (ctx.signal.aborted || !fallsBack(last)) throw err;
+          if (ctx.signal.aborted) throw err;
+          const window = overflowWindow(last);
+          if (window !== undefined) {
+            floor = Math.max(floor, overflowed(target, last, window, trace));
+            ctx.routed?.(trace);
+            continue;
+          }
+          if (!fallsBack(last)) throw err;
           failed(target, last, trace);
           ctx.routed?.(trace);
           continue;
@@ -195,7 +257,7 @@ export function createRouter(options: RouterOptions): Backend {
               upstream: target.model,
             }]
             : await backend?.listModels() ?? [];
-          for (const m of models) if (!seen.has(m.id)) seen.set(m.id, m);
+          for (const m of models) if (!seen.has(m.id)) seen.set(m.id, withLimits(m, backend));
         }
       }
       return [...seen.values()];

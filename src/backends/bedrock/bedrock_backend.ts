@@ -13,6 +13,7 @@
  */
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import type { BedrockConfig } from "../../config.ts";
+import { createModelRegistry, type ModelRegistry } from "../../models/registry.ts";
 import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../limits.ts";
 import type { Backend } from "../backend.ts";
@@ -60,6 +61,11 @@ export interface BedrockBackendOptions {
   limits?: UpstreamLimits & Partial<Pick<Limits, "pdfTextMaxChars">>;
   /** A fetch for the SDK's HTTP handler to send requests with (default the global fetch). */
   fetch?: typeof fetch;
+  /**
+   * What relayx knows of upstream models: output caps, context windows, vision (default: relayx's own
+   * entries and rules, without the catalogue; `main.ts` passes the full registry).
+   */
+  registry?: ModelRegistry;
 }
 
 // The start-up line names a model per family and up to two warnings: far below this.
@@ -120,10 +126,12 @@ export async function createBedrockBackend(
   const creds = options.credentials;
   const redact = (options.redact ?? createRedactor(secretsOf(env)))
     .with([creds?.accessKeyId, creds?.secretAccessKey, creds?.sessionToken]);
-  const call: BedrockCall = { config, client, plan, redact, limits: options.limits ?? DEFAULT_LIMITS };
+  const registry = options.registry ?? createModelRegistry();
+  const spec = (model: string) => registry.lookup(model, { provider: "bedrock" });
+  const call: BedrockCall = { config, client, plan, redact, limits: options.limits ?? DEFAULT_LIMITS, spec };
   const stream = bedrockStream(call);
   const media: MediaPlan = {
-    caps: (model) => bedrockMediaCaps(config, model),
+    caps: (model) => bedrockMediaCaps(config, model, spec(model)),
     pdfTextMaxChars: options.limits?.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
   };
   return {
@@ -134,6 +142,7 @@ export async function createBedrockBackend(
     stream: (request, ctx) => streamWithMedia(stream, media, request, ctx),
     countTokens: tokenCounter(call),
     listModels: () => listModels(config, resolver),
+    modelSpec: spec,
     // The line quotes the credential chain's and the profile listing's errors: redacted like any other.
     describe: async () =>
       redact.text(

@@ -154,31 +154,3 @@ export function detectProvider(baseUrl: string): ProviderName {
 export function isOpenAIReasoningModel(model: string): boolean {
   return /^(?:openai\/)?(?:o\d|gpt-5)/.test(model);
 }
-
-/** The largest `max_tokens` a model accepts, where known; relayx clamps to it rather than get a 400. */
-export function maxOutputTokens(provider: ProviderName, model: string): number {
-  const m = model.toLowerCase();
-  if (m.includes("gemini-2.0") || m.includes("gemini-1.5")) return 8192;
-  if (m.includes("gemini")) return 65536;
-  if (m.startsWith("deepseek-reasoner")) return 65536;
-  if (m.includes("deepseek")) return provider === "deepseek" ? 8192 : 32768;
-  if (/^(?:openai\/)?gpt-5/.test(m)) return 128000;
-  if (/^(?:openai\/)?o\d/.test(m)) return 100000;
-  if (/^(?:openai\/)?gpt-4\.1/.test(m)) return 32768;
-  if (/^(?:openai\/)?gpt-4o/.test(m)) return 16384;
-  if (/^(?:openai\/)?gpt-4/.test(m)) return 8192;
-  if (m.includes("claude")) return 64000;
-  // Unknown models: local servers and gateways reject output budgets beyond their context; 16K is
-  // ample for an agent turn and fits every current open model.
-  return 16384;
-}
-
-/** The context window of a model where known, for the overflow message when the upstream omits it. */
-export function contextWindow(model: string): number {
-  const m = model.toLowerCase();
-  if (m.includes("gemini")) return 1_048_576;
-  if (/^(?:openai\/)?gpt-4\.1/.test(m)) return 1_047_576;
-  if (/^(?:openai\/)?(?:gpt-5|o\d)/.test(m)) return 200_000;
-  if (m.includes("claude")) return 200_000;
-  return 128_000;
-}
