@@ -14,10 +14,14 @@ import { toOpenAIRequest } from "../../src/translate/openai/to_openai.ts";
 import { tagOrigin } from "../../src/translate/origin.ts";
 
 const CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
-// The rule of Bedrock (toolUseId), Anthropic and OpenAI-compatible upstreams alike.
+// The rule of Bedrock (toolUseId), Anthropic and OpenAI-compatible upstreams alike; OpenAI's own
+// ids are at most 40 characters long.
 const VALID = /^[a-zA-Z0-9_-]{1,64}$/;
+const OPENAI_VALID = /^[a-zA-Z0-9_-]{1,40}$/;
 const KIMI = "functions.Bash:0";
 const LONG = `call_${"x".repeat(80)}`;
+// Valid everywhere but on OpenAI.
+const MEDIUM = `toolu_vrtx_${"y".repeat(35)}`;
 const PLAIN = "toolu_01AbC";
 
 const REQUEST: MessagesRequest = {
@@ -32,6 +36,7 @@ const REQUEST: MessagesRequest = {
         { type: "tool_use", id: KIMI, name: "Bash", input: { command: "ls" } },
         { type: "tool_use", id: LONG, name: "Bash", input: { command: "wc -l a.txt" } },
         { type: "tool_use", id: PLAIN, name: "Bash", input: { command: "pwd" } },
+        { type: "tool_use", id: MEDIUM, name: "Bash", input: { command: "id" } },
       ],
     },
     {
@@ -40,6 +45,7 @@ const REQUEST: MessagesRequest = {
         { type: "tool_result", tool_use_id: KIMI, content: "a.txt" },
         { type: "tool_result", tool_use_id: LONG, content: "3 a.txt" },
         { type: "tool_result", tool_use_id: PLAIN, content: "/home" },
+        { type: "tool_result", tool_use_id: MEDIUM, content: "uid=0" },
       ],
     },
   ],
@@ -99,14 +105,19 @@ Deno.test("tool ids reach each upstream valid for it, the same in the call and i
   for (const upstream of ["invoke", "converse", "openai", "anthropic"] as const) {
     await t.step(upstream, () => {
       const got = all[upstream]!;
-      assert.equal(got.length, 3);
+      assert.equal(got.length, 4);
       for (const [use, result] of got) {
-        assert.match(use, VALID);
+        assert.match(use, upstream === "openai" ? OPENAI_VALID : VALID);
         assert.equal(result, use, "the result names the call's id");
       }
-      assert.equal(new Set(got.map(([use]) => use)).size, 3, "distinct ids stay distinct");
+      assert.equal(new Set(got.map(([use]) => use)).size, 4, "distinct ids stay distinct");
       assert.equal(got[2]![0], PLAIN, "a valid id passes unchanged");
       assert.notEqual(got[0]![0], KIMI);
+      assert.equal(
+        got[3]![0] === MEDIUM,
+        upstream !== "openai",
+        "46 characters are too long for OpenAI only",
+      );
     });
   }
   await t.step("one alias per id on every upstream (deterministic, so the next request agrees)", () => {
@@ -116,7 +127,7 @@ Deno.test("tool ids reach each upstream valid for it, the same in the call and i
     assert.deepEqual(all.invoke, all.converse);
   });
   await t.step("an Anthropic-format upstream other than Anthropic gets the ids it made unchanged", () => {
-    assert.deepEqual(all.moonshot, [[KIMI, KIMI], [LONG, LONG], [PLAIN, PLAIN]]);
+    assert.deepEqual(all.moonshot, [[KIMI, KIMI], [LONG, LONG], [PLAIN, PLAIN], [MEDIUM, MEDIUM]]);
   });
 });
 
