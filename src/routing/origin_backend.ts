@@ -44,8 +44,8 @@ async function* tagged(source: AsyncIterable<StreamEvent[]>, name: string): Asyn
  */
 export function withOrigin(backend: Backend, name: string): Backend {
   return {
-    kind: backend.kind,
-    resolveModel: (model) => backend.resolveModel(model),
+    // Every other member (and any a backend adds later) is the backend's own.
+    ...backend,
     async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
       return tagResponse(await backend.complete(forBackend(request, name, ctx), ctx), name);
     },
@@ -55,7 +55,5 @@ export function withOrigin(backend: Backend, name: string): Backend {
     countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number | undefined> {
       return backend.countTokens(historyFor(request, name).request, ctx);
     },
-    listModels: () => backend.listModels(),
-    describe: () => backend.describe(),
   };
 }
