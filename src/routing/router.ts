@@ -22,6 +22,7 @@ import type {
 import type { Backend, CallContext, ModelInfo, RouteTrace } from "../backends/backend.ts";
 import type { RouteConfig, RouteTarget } from "../config.ts";
 import { RelayError, toRelayError } from "../errors.ts";
+import { withOrigin } from "./origin_backend.ts";
 import { compileRoutes, selectRoute } from "./route_match.ts";
 
 /** Options for {@linkcode createRouter}. */
@@ -90,6 +91,9 @@ export function createRouter(options: RouterOptions): Backend {
   const now = options.now ?? Date.now;
   const coolDownMs = options.coolDownMs ?? 30_000;
   const coolUntil = new Map<string, number>();
+  // With several backends a conversation may move between them: signatures travel tagged with the
+  // backend that made them (origin_backend.ts). With one, they pass exactly as without the router.
+  const origins = Object.keys(options.backends).length > 1;
 
   function pick(request: MessagesRequest): RouteConfig {
     const route = selectRoute(routes, request);
@@ -164,7 +168,7 @@ export function createRouter(options: RouterOptions): Backend {
     trace.served = label(target);
     trace.upstreamModel = model;
     ctx.routed?.(trace);
-    return { backend, ctx: { ...ctx, model } };
+    return { backend: origins ? withOrigin(backend, target.backend) : backend, ctx: { ...ctx, model } };
   }
 
   return {
@@ -242,7 +246,8 @@ export function createRouter(options: RouterOptions): Backend {
       const backend = options.backends[target.backend];
       if (!backend) return undefined;
       const model = target.model ?? await backend.resolveModel(request.model);
-      return await backend.countTokens(request, { ...ctx, model });
+      const counted = origins ? withOrigin(backend, target.backend) : backend;
+      return await counted.countTokens(request, { ...ctx, model });
     },
 
     async listModels(): Promise<ModelInfo[]> {

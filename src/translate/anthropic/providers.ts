@@ -39,6 +39,11 @@ export interface AnthropicProviderProfile {
   readonly models: boolean;
   /** Sends the key as `x-api-key` only; the others get `Authorization: Bearer` as well. */
   readonly xApiKeyOnly: boolean;
+  /**
+   * Takes only tool ids of `[a-zA-Z0-9_-]`: ids another upstream made (Kimi's `functions.Bash:0`) are
+   * aliased. The others take the ids they made themselves, which go back unchanged.
+   */
+  readonly strictToolIds: boolean;
 }
 
 function thirdParty(name: AnthropicProviderName): AnthropicProviderProfile {
@@ -50,6 +55,7 @@ function thirdParty(name: AnthropicProviderName): AnthropicProviderProfile {
     countTokens: false,
     models: false,
     xApiKeyOnly: false,
+    strictToolIds: false,
   };
 }
 
@@ -63,6 +69,7 @@ export const ANTHROPIC_PROVIDERS: Readonly<Record<AnthropicProviderName, Anthrop
     countTokens: true,
     models: true,
     xApiKeyOnly: true,
+    strictToolIds: true,
   },
   deepseek: thirdParty("deepseek"),
   zai: thirdParty("zai"),

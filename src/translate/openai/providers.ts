@@ -45,6 +45,11 @@ export interface ProviderProfile {
   needsKey: boolean;
   /** The default base URL. */
   baseUrl: string;
+  /**
+   * The longest tool call id it takes (OpenAI: 40, "string too long"); longer ids, which other upstreams
+   * make, are aliased. Default 64.
+   */
+  maxToolIdLength?: number;
 }
 
 const base: Omit<ProviderProfile, "name" | "baseUrl"> = {
@@ -70,6 +75,7 @@ export const PROVIDERS: Readonly<Record<ProviderName, ProviderProfile>> = {
     reasoning: "openai",
     needsKey: true,
     baseUrl: "https://api.openai.com/v1",
+    maxToolIdLength: 40,
   },
   gemini: {
     ...base,
