@@ -7,7 +7,7 @@ import { createApp } from "../../src/app.ts";
 import type { RouteConfig } from "../../src/config.ts";
 import { RelayError } from "../../src/errors.ts";
 import type { RequestLog } from "../../src/log.ts";
-import { createRouter } from "../../src/routing/router.ts";
+import { coolDownMs, createRouter } from "../../src/routing/router.ts";
 import { fakeBackend, textEvents, textMessage } from "../support/fakes.ts";
 
 function setup(routes: RouteConfig[], names = ["a", "b", "c"]) {
@@ -152,4 +152,112 @@ Deno.test("router: no matching route is a 400 naming the model; models and descr
   const described = await router.describe();
   assert.match(described, /^route small: model=\["claude-haiku-\*"\] -> a, b\/qwen3:4b$/m);
   assert.match(described, /^backend a: openai_compatible, fake$/m);
+});
+
+Deno.test("router: a retry-after given as an HTTP-date is honoured; 0 cools down for a second only", async (t) => {
+  await t.step("coolDownMs() reads both forms and bounds them", () => {
+    const now = Date.parse("Sun, 06 Dec 2026 03:00:00 GMT");
+    assert.equal(coolDownMs("20", now, 30_000), 20_000);
+    assert.equal(coolDownMs("Sun, 06 Dec 2026 03:00:45 GMT", now, 30_000), 45_000);
+    assert.equal(coolDownMs("0", now, 30_000), 1_000);
+    assert.equal(coolDownMs("Sun, 06 Dec 2026 02:00:00 GMT", now, 30_000), 1_000, "a date already past");
+    assert.equal(coolDownMs("86400", now, 30_000), 300_000, "at most five minutes");
+    assert.equal(coolDownMs("soon", now, 30_000), 30_000, "unreadable: the default");
+    assert.equal(coolDownMs(undefined, now, 30_000), 30_000);
+  });
+
+  await t.step("through the router, with its clock", async () => {
+    const { backends, post, advance } = setup(FALLBACK);
+    // The test clock starts at 1,000,000 ms after the epoch: 00:16:40 on 1 January 1970.
+    backends.a!.reply = new RelayError("rate_limit_error", "slow down", {
+      retryAfter: new Date(1_000_000 + 40_000).toUTCString(),
+    });
+    await post({ model: "claude-opus-4-5" });
+    backends.a!.reply = textMessage("a is back");
+    advance(30_000); // past the default cool-down (10 s here), within the date
+    await post({ model: "claude-opus-4-5" });
+    assert.deepEqual(
+      [backends.a!.calls.length, backends.b!.calls.length],
+      [1, 2],
+      "a skipped until the date",
+    );
+    advance(11_000);
+    assert.match((await post({ model: "claude-opus-4-5" })).text, /a is back/);
+
+    backends.a!.reply = new RelayError("overloaded_error", "busy", { retryAfter: "0" });
+    await post({ model: "claude-opus-4-5" });
+    backends.a!.reply = textMessage("a again");
+    advance(1_000);
+    assert.match((await post({ model: "claude-opus-4-5" })).text, /a again/, "ready again after a second");
+  });
+});
+
+Deno.test("router: relayx's own failure inside a target neither falls back nor cools the target down", async () => {
+  for (const stream of [false, true]) {
+    const { backends, post } = setup(FALLBACK);
+    const bug = new TypeError("Cannot read properties of undefined (reading 'text')");
+    backends.a!.reply = bug;
+    backends.a!.events = [bug];
+    const answer = await post({ model: "claude-opus-4-5", stream });
+    assert.equal(answer.status, 500);
+    assert.match(answer.text, /Internal error in relayx/);
+    assert.equal(backends.b!.calls.length, 0, "the fallback is not tried");
+    backends.a!.reply = textMessage("a serves");
+    backends.a!.events = textEvents(["a serves"]);
+    assert.match(
+      (await post({ model: "claude-opus-4-5", stream })).text,
+      /a serves/,
+      "a is not cooling down",
+    );
+    assert.equal(backends.a!.calls.length, 2);
+  }
+});
+
+Deno.test("router: only the serving target's warnings reach x-relayx-warnings", async () => {
+  for (const stream of [false, true]) {
+    const backends = { a: fakeBackend(), b: fakeBackend() };
+    const failing = backends.a;
+    const fail = new RelayError("api_error", "a down", { status: 503 });
+    failing.complete = (_request, ctx) => {
+      ctx.warn("a: image omitted");
+      return Promise.reject(fail);
+    };
+    failing.stream = async function* (_request, ctx) {
+      ctx.warn("a: image omitted");
+      yield* [];
+      throw fail;
+    };
+    const served = backends.b;
+    const complete = served.complete;
+    served.complete = (request, ctx) => {
+      ctx.warn("b: top_k dropped");
+      return complete(request, ctx);
+    };
+    const streamB = served.stream;
+    served.stream = (request, ctx) => {
+      ctx.warn("b: top_k dropped");
+      return streamB(request, ctx);
+    };
+    const router = createRouter({
+      backends,
+      routes: [{ name: "main", match: {}, to: [{ backend: "a" }, { backend: "b" }] }],
+    });
+    const logs: RequestLog[] = [];
+    const app = createApp({ backend: router, log: (l) => logs.push(l) });
+    const res = await app.request("/v1/messages", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "m",
+        max_tokens: 5,
+        stream,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    await res.text();
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-relayx-warnings"), "b: top_k dropped");
+    assert.deepEqual(logs.at(-1)?.warnings, ["b: top_k dropped"]);
+    assert.deepEqual(logs.at(-1)?.tried, ["a: 503 api_error"]);
+  }
 });

@@ -16,6 +16,7 @@ import type { BedrockConfig } from "../../config.ts";
 import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../limits.ts";
 import type { Backend } from "../backend.ts";
+import { answeringPrewarm } from "../prewarm.ts";
 import { completeWithMedia, type MediaPlan, streamWithMedia } from "../with_media.ts";
 import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { BedrockCall } from "./_call.ts";
@@ -126,7 +127,8 @@ export async function createBedrockBackend(
     caps: (model) => bedrockMediaCaps(config, model),
     pdfTextMaxChars: options.limits?.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
   };
-  return {
+  // `max_tokens: 0` (a cache pre-warm) is answered without the upstream: see prewarm.ts.
+  return answeringPrewarm({
     kind: "bedrock",
     resolveModel: (model) => resolver.resolve(model),
     complete: (request, ctx) =>
@@ -149,5 +151,5 @@ export async function createBedrockBackend(
         }),
         BANNER_MAX,
       ),
-  };
+  });
 }
