@@ -21,6 +21,7 @@ export function targetLabel(t: RouteTarget): string {
 // `text` cut to `width` characters, its middle replaced by "…".
 function elide(text: string, width: number): string {
   if (text.length <= width) return text;
+  if (width <= 1) return "…";
   const head = Math.ceil((width - 1) / 2);
   return `${text.slice(0, head)}…${text.slice(text.length - (width - 1 - head))}`;
 }
@@ -56,14 +57,18 @@ function targets(to: readonly RouteTarget[], room: number): string {
 }
 
 function routeLine(route: RouteConfig, width: number): string {
-  const when = Object.entries(route.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
-  // The name and conditions give way to the targets, down to half the line.
-  const wanted = route.to.map(targetLabel).join(", ").length;
-  const head = elide(
-    `route ${route.name}: ${when || "every request"} -> `,
-    width - Math.min(wanted, Math.floor(width / 2)),
+  const when = Object.entries(route.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ") ||
+    "every request";
+  // The name stays readable; the targets get what the conditions leave, at least a third of the line,
+  // and the conditions then whatever the targets did not use.
+  const part = Math.min(40, Math.floor(width / 3));
+  const prefix = `route ${elide(route.name, part)}: `;
+  const arrow = " -> ";
+  const to = targets(route.to, Math.max(part, width - prefix.length - arrow.length - when.length));
+  return elide(
+    `${prefix}${elide(when, width - prefix.length - arrow.length - to.length)}${arrow}${to}`,
+    width,
   );
-  return elide(head + targets(route.to, width - head.length), width);
 }
 
 /**

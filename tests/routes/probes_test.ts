@@ -16,7 +16,7 @@ import { createRouter } from "../../src/routing/router.ts";
 import { estimateInputTokens } from "../../src/tokens.ts";
 import { fakeBackend } from "../support/fakes.ts";
 import { message, startMockAnthropic } from "../support/mock_anthropic.ts";
-import { startMockBedrock } from "../support/mock_bedrock.ts";
+import { invokeMessage, startMockBedrock } from "../support/mock_bedrock.ts";
 import { completion, startMockOpenAI } from "../support/mock_openai.ts";
 
 const CREDENTIALS = { accessKeyId: "AKIDRELAYXTEST", secretAccessKey: "relayx-test-secret" };
@@ -272,4 +272,31 @@ Deno.test("x-relayx-warnings is redacted like a log line", async () => {
     res.headers.get("x-relayx-warnings"),
     "upstream note: key [redacted] was rejected; [redacted] too",
   );
+});
+
+Deno.test("max_tokens 1 with thinking on Bedrock Claude: thinking dropped (its budget needs more), the check answers", async () => {
+  await using mock = await startMockBedrock();
+  const backend = await createBedrockBackend(
+    {
+      kind: "bedrock",
+      profileExplicit: false,
+      region: "us-east-1",
+      api: "auto",
+      modelId: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    },
+    { endpoint: mock.url, credentials: CREDENTIALS, env: {}, listProfiles: false },
+  );
+  mock.enqueue(invokeMessage("O", { stopReason: "max_tokens" }));
+  const res = await appOver(backend).post({
+    model: "claude-sonnet-4-5",
+    max_tokens: 1,
+    thinking: { type: "enabled", budget_tokens: 1024 },
+    messages: [{ role: "user", content: "." }],
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).stop_reason, "max_tokens");
+  const sent = mock.requests.at(-1)!.body as Record<string, unknown>;
+  assert.equal(sent.max_tokens, 1);
+  assert.equal(sent.thinking, undefined);
+  assert.match(res.headers.get("x-relayx-warnings") ?? "", /thinking: max_tokens leaves no room/);
 });

@@ -87,3 +87,16 @@ Deno.test("router.describe() writes one line per route, none wider than the term
   assert.equal(lines.filter((l) => l.startsWith("route ")).length, 2);
   assert.equal(lines.filter((l) => l.startsWith("backend ")).length, 5);
 });
+
+Deno.test("describeRoutes() stays within a narrow width even when every part is long", () => {
+  const route: RouteConfig = {
+    name: "n".repeat(80),
+    match: { model: ["m".repeat(80)] },
+    to: [{ backend: "b".repeat(80) }, { backend: "c", model: "x".repeat(80) }],
+  };
+  for (const width of [100, 80, 60]) {
+    const line = describeRoutes([], [route], width);
+    assert.ok(line.length <= width, `${width}: ${line}`);
+    assert.match(line, /^route n+…n+: /);
+  }
+});
