@@ -15,7 +15,7 @@ import type {
 } from "../anthropic/types.ts";
 import type { Backend, CallContext, ModelInfo, RouteTrace } from "../backends/backend.ts";
 import type { RouteConfig, RouteTarget } from "../config.ts";
-import { RelayError } from "../errors.ts";
+import { RelayError, toRelayError } from "../errors.ts";
 import { describeRoutes } from "./describe_routes.ts";
 import { compileRoutes, selectRoute } from "./route_match.ts";
 
@@ -33,12 +33,10 @@ export interface RouterOptions {
 
 // A failure the next target may not share: rate limits, overloads, server errors, timeouts, and
 // connections that failed (mapped to api_error 5xx). Client errors (400, 401, 403, 404, 413) would fail
-// the same way anywhere, or are the user's to fix. Only a RelayError is the upstream's answer (backends
-// map every upstream failure to one); anything else thrown is a bug inside relayx, which says nothing
-// about the target and would only repeat on the next one: it is answered as relayx's own 500, with no
-// cool-down.
-function fallsBack(err: unknown): err is RelayError {
-  return err instanceof RelayError && (err.status === 429 || err.status >= 500);
+// the same way anywhere, or are the user's to fix. A failure inside relayx itself (`internal`: a bug,
+// not the upstream's answer) says nothing about the target and would only repeat on the next one.
+function fallsBack(err: RelayError): boolean {
+  return !err.internal && (err.status === 429 || err.status >= 500);
 }
 
 // The longest a target is skipped, whatever retry-after says, and the shortest: `retry-after: 0` (or a
@@ -73,16 +71,18 @@ export function coolDownMs(retryAfter: string | undefined, nowMs: number, fallba
  * message), so that a target that fails and is fallen back from leaves nothing in `x-relayx-warnings`;
  * once it serves, later warnings go straight through.
  */
-function attemptWarnings(ctx: CallContext): { warn: (message: string) => void; serve: () => void } {
+function attemptWarnings(ctx: CallContext): { warn: (message: string) => void; served: <T>(answer: T) => T } {
   let held: string[] | undefined = [];
   return {
     warn(message) {
       if (held) held.push(message);
       else ctx.warn(message);
     },
-    serve() {
+    // Passes the target's answer through, releasing its warnings.
+    served(answer) {
       for (const message of held ?? []) ctx.warn(message);
       held = undefined;
+      return answer;
     },
   };
 }
@@ -182,13 +182,11 @@ export function createRouter(options: RouterOptions): Backend {
         const warnings = attemptWarnings(ctx);
         try {
           const call = await contextFor(target, request, ctx, trace);
-          const message = await call.backend.complete(request, { ...call.ctx, warn: warnings.warn });
-          warnings.serve();
-          return message;
+          return warnings.served(await call.backend.complete(request, { ...call.ctx, warn: warnings.warn }));
         } catch (err) {
-          if (ctx.signal.aborted || !fallsBack(err)) throw err;
-          last = err;
-          failed(target, err, trace);
+          last = toRelayError(err);
+          if (ctx.signal.aborted || !fallsBack(last)) throw err;
+          failed(target, last, trace);
           ctx.routed?.(trace);
         }
       }
@@ -206,16 +204,15 @@ export function createRouter(options: RouterOptions): Backend {
           const call = await contextFor(target, request, ctx, trace);
           iterator = call.backend.stream(request, { ...call.ctx, warn: warnings.warn })
             [Symbol.asyncIterator]();
-          first = await iterator.next();
+          first = warnings.served(await iterator.next());
         } catch (err) {
-          if (ctx.signal.aborted || !fallsBack(err)) throw err;
-          last = err;
-          failed(target, err, trace);
+          last = toRelayError(err);
+          if (ctx.signal.aborted || !fallsBack(last)) throw err;
+          failed(target, last, trace);
           ctx.routed?.(trace);
           continue;
         }
         // The first batch is on its way to the client: from here the stream is this target's.
-        warnings.serve();
         try {
           for (let r = first; !r.done; r = await iterator.next()) yield r.value;
         } finally {
