@@ -259,8 +259,9 @@ async function serve(): Promise<void> {
   }
   if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
     console.error(
-      `relayx: note: only loopback names are accepted in Host; list the names clients use for ${config.host} ` +
-        "in RELAYX_ALLOWED_HOSTS",
+      // Two lines, so that neither is wider than a terminal.
+      "relayx: note: only loopback names are accepted in Host;\n" +
+        `relayx: note: list the names clients use for ${config.host} in RELAYX_ALLOWED_HOSTS`,
     );
   }
   onShutdownSignals({

@@ -44,6 +44,10 @@ const anthropicBackend = z.strictObject({
 
 const backend = z.discriminatedUnion("type", [openaiBackend, bedrockBackend, anthropicBackend]);
 
+// A target is "NAME/MODEL" split at the first "/": a name holding one, or none at all, could never be
+// named by a target.
+const backendName = z.string().regex(/^[^/]+$/, 'a backend name must be non-empty, without "/"');
+
 // A target is "NAME" or "NAME/MODEL", split at the first "/" (model ids hold "/" and ":").
 const target = z.string().regex(/^[^/]+(?:\/.+)?$/, 'expected "NAME" or "NAME/MODEL"');
 
@@ -80,7 +84,7 @@ const model = z.strictObject({
 /** The schema of `relayx.json`; {@linkcode configFileJsonSchema} is its JSON Schema. */
 export const configFileSchema = z.strictObject({
   $schema: z.string().optional(),
-  backends: z.record(name, backend).refine((b) => Object.keys(b).length > 0, "at least one backend"),
+  backends: z.record(backendName, backend).refine((b) => Object.keys(b).length > 0, "at least one backend"),
   routes: z.array(route).min(1).optional(),
   models: z.record(name, model).optional(),
 });
@@ -117,12 +121,15 @@ function pathOf(path: readonly PropertyKey[]): string {
   let out = "";
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`;
+    // A key that would read as something else (empty, or holding "/", "." or a space) is quoted.
+    else if (typeof key === "string" && /^$|[/.\s"[\]]/.test(key)) out += `[${JSON.stringify(key)}]`;
     else out += out === "" ? String(key) : `.${String(key)}`;
   }
   return out || "(top level)";
 }
 
-// Replaces every ${VAR} inside every string value; a missing variable stops relayx naming it and where.
+// Replaces every ${VAR} inside every string value; a missing or empty variable stops relayx naming it and
+// where.
 function substitute(value: unknown, env: Record<string, string | undefined>, path: PropertyKey[]): unknown {
   if (typeof value === "string") {
     // `${ NAME }`, `${1X}` or an unclosed `${` would otherwise reach the upstream as literal text (a key).
@@ -134,8 +141,11 @@ function substitute(value: unknown, env: Record<string, string | undefined>, pat
     }
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
       const got = env[variable];
-      if (got === undefined) {
-        throw new ConfigError(`${pathOf(path)}: environment variable ${variable} is not set`);
+      // An empty value is as good as none: `"apiKey": ""` would reach the upstream as a missing key.
+      if (got === undefined || got === "") {
+        throw new ConfigError(
+          `${pathOf(path)}: environment variable ${variable} is ${got === undefined ? "not set" : "empty"}`,
+        );
       }
       return got;
     });
@@ -244,9 +254,13 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
   const parsed = configFileSchema.safeParse(substitute(raw, env, []));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const message = issue?.code === "unrecognized_keys"
-      ? `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`
-      : issue?.message ?? "invalid";
+    let message = issue?.message ?? "invalid";
+    if (issue?.code === "unrecognized_keys") {
+      message = `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+    } else if (issue?.code === "invalid_key") {
+      // zod's own message is "Invalid key in record"; the key's issue says what is wrong with it.
+      message = issue.issues[0]?.message ?? message;
+    }
     throw new ConfigError(`${pathOf(issue?.path ?? [])}: ${message}`.replace(/\s+/g, " "));
   }
   const file = parsed.data;
@@ -254,7 +268,7 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
   for (const [key, b] of Object.entries(file.backends)) {
     switch (b.type) {
       case "openai":
-        backends[key] = openai(b, `backends.${key}`);
+        backends[key] = openai(b, pathOf(["backends", key]));
         break;
       case "bedrock":
         backends[key] = bedrock(b, env);

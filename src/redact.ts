@@ -129,6 +129,7 @@ function build(secrets: readonly string[]): Redactor {
         retryAfter,
         shouldRetry: err.shouldRetry,
         cause,
+        internal: err.internal,
       });
     },
     with: (more) => build([...secrets, ...clean(more)]),

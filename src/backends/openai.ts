@@ -42,6 +42,7 @@ import { createOpenAIClient } from "./openai/client.ts";
 import { completeChat } from "./openai/complete_chat.ts";
 import { openAIMediaCaps } from "./openai/media_caps.ts";
 import { listModels } from "./openai/model_list.ts";
+import { answeringPrewarm } from "./prewarm.ts";
 import { completeWithMedia, type MediaPlan, streamWithMedia } from "./with_media.ts";
 import type { UpstreamLimits } from "./upstream_watch.ts";
 
@@ -109,7 +110,8 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
     caps: (model) => openAIMediaCaps(call.provider, call.spec(model)),
     pdfTextMaxChars: limits.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
   };
-  return {
+  // `max_tokens: 0` (a cache pre-warm) is answered without the upstream: see prewarm.ts.
+  return answeringPrewarm({
     kind: "openai_compatible",
 
     resolveModel(model: string): Promise<string> {
@@ -142,5 +144,5 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
     describe(): Promise<string> {
       return Promise.resolve(describeOpenAI(config));
     },
-  };
+  });
 }

@@ -22,6 +22,7 @@ import type {
 import type { Backend, CallContext, ModelInfo, RouteTrace } from "../backends/backend.ts";
 import type { RouteConfig, RouteTarget } from "../config.ts";
 import { RelayError, toRelayError } from "../errors.ts";
+import { describeRoutes } from "./describe_routes.ts";
 import { withOrigin } from "./origin_backend.ts";
 import { compileRoutes, selectRoute } from "./route_match.ts";
 
@@ -39,13 +40,59 @@ export interface RouterOptions {
 
 // A failure the next target may not share: rate limits, overloads, server errors, timeouts, and
 // connections that failed (mapped to api_error 5xx). Client errors (400, 401, 403, 404, 413) would fail
-// the same way anywhere, or are the user's to fix.
+// the same way anywhere, or are the user's to fix. A failure inside relayx itself (`internal`: a bug,
+// not the upstream's answer) says nothing about the target and would only repeat on the next one.
 function fallsBack(err: RelayError): boolean {
-  return err.status === 429 || err.status >= 500;
+  return !err.internal && (err.status === 429 || err.status >= 500);
 }
 
-// The longest a target is skipped, whatever retry-after says.
+// The longest a target is skipped, whatever retry-after says, and the shortest: `retry-after: 0` (or a
+// date already past) means "at once", but a burst of requests arriving together should not all land on
+// a target that has just failed.
 const MAX_COOL_DOWN_MS = 5 * 60_000;
+const MIN_COOL_DOWN_MS = 1000;
+
+/**
+ * How long a target is skipped after a failure: the upstream's `retry-after` in either of its forms
+ * (seconds, or an HTTP-date: RFC 9110, section 10.2.3), else `fallbackMs`; at least 1 s, at most 5 min.
+ *
+ * @example
+ * ```ts
+ * const now = Date.parse("Sun, 06 Dec 2026 03:00:00 GMT");
+ * coolDownMs("20", now, 30_000); // 20_000
+ * coolDownMs("Sun, 06 Dec 2026 03:00:45 GMT", now, 30_000); // 45_000
+ * coolDownMs("0", now, 30_000); // 1_000
+ * coolDownMs(undefined, now, 30_000); // 30_000
+ * ```
+ */
+export function coolDownMs(retryAfter: string | undefined, nowMs: number, fallbackMs: number): number {
+  const value = retryAfter?.trim() ?? "";
+  let ms = fallbackMs;
+  if (/^\d+(?:\.\d+)?$/.test(value)) ms = Number(value) * 1000;
+  else if (value !== "" && Number.isFinite(Date.parse(value))) ms = Date.parse(value) - nowMs;
+  return Math.min(Math.max(ms, MIN_COOL_DOWN_MS), MAX_COOL_DOWN_MS);
+}
+
+/**
+ * The warnings of one attempt at a target: held until the target serves (its first batch, or its
+ * message), so that a target that fails and is fallen back from leaves nothing in `x-relayx-warnings`;
+ * once it serves, later warnings go straight through.
+ */
+function attemptWarnings(ctx: CallContext): { warn: (message: string) => void; served: <T>(answer: T) => T } {
+  let held: string[] | undefined = [];
+  return {
+    warn(message) {
+      if (held) held.push(message);
+      else ctx.warn(message);
+    },
+    // Passes the target's answer through, releasing its warnings.
+    served(answer) {
+      for (const message of held ?? []) ctx.warn(message);
+      held = undefined;
+      return answer;
+    },
+  };
+}
 
 // The window an overflow error names (`prompt is too long: N tokens > M maximum`), when it is one.
 function overflowWindow(err: RelayError): number | undefined {
@@ -89,7 +136,7 @@ function label(t: RouteTarget): string {
 export function createRouter(options: RouterOptions): Backend {
   const routes = compileRoutes(options.routes);
   const now = options.now ?? Date.now;
-  const coolDownMs = options.coolDownMs ?? 30_000;
+  const defaultCoolDownMs = options.coolDownMs ?? 30_000;
   const coolUntil = new Map<string, number>();
   // With several backends a conversation may move between them: signatures travel tagged with the
   // backend that made them (origin_backend.ts). With one, they pass exactly as without the router.
@@ -124,9 +171,8 @@ export function createRouter(options: RouterOptions): Backend {
     trace.served = undefined;
     trace.upstreamModel = undefined;
     trace.tried.push(`${label(target)}: ${err.status} ${err.type}`);
-    const seconds = Number(err.retryAfter);
-    const ms = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : coolDownMs;
-    coolUntil.set(label(target), now() + Math.min(ms, MAX_COOL_DOWN_MS));
+    const t = now();
+    coolUntil.set(label(target), t + coolDownMs(err.retryAfter, t, defaultCoolDownMs));
   }
 
   // After an overflow: the target's model window, when known, must be larger than the one that overflowed.
@@ -182,10 +228,11 @@ export function createRouter(options: RouterOptions): Backend {
       let last: RelayError | undefined;
       let floor = 0;
       for (const target of targets) {
+        const warnings = attemptWarnings(ctx);
         try {
           const call = await contextFor(target, request, ctx, trace);
           if (tooSmall(call, floor, trace)) continue;
-          return await call.backend.complete(request, call.ctx);
+          return warnings.served(await call.backend.complete(request, { ...call.ctx, warn: warnings.warn }));
         } catch (err) {
           last = toRelayError(err);
           if (ctx.signal.aborted) throw err;
@@ -208,13 +255,15 @@ export function createRouter(options: RouterOptions): Backend {
       let last: RelayError | undefined;
       let floor = 0;
       for (const target of targets) {
+        const warnings = attemptWarnings(ctx);
         let iterator: AsyncIterator<StreamEvent[]> | undefined;
         let first: IteratorResult<StreamEvent[]>;
         try {
           const call = await contextFor(target, request, ctx, trace);
           if (tooSmall(call, floor, trace)) continue;
-          iterator = call.backend.stream(request, call.ctx)[Symbol.asyncIterator]();
-          first = await iterator.next();
+          iterator = call.backend.stream(request, { ...call.ctx, warn: warnings.warn })
+            [Symbol.asyncIterator]();
+          first = warnings.served(await iterator.next());
         } catch (err) {
           last = toRelayError(err);
           if (ctx.signal.aborted) throw err;
@@ -269,15 +318,11 @@ export function createRouter(options: RouterOptions): Backend {
     },
 
     async describe(): Promise<string> {
-      const lines: string[] = [];
+      const backends = [];
       for (const [name, backend] of Object.entries(options.backends)) {
-        lines.push(`backend ${name}: ${backend.kind}, ${await backend.describe()}`);
+        backends.push({ name, kind: backend.kind, description: await backend.describe() });
       }
-      for (const route of options.routes) {
-        const when = Object.entries(route.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
-        lines.push(`route ${route.name}: ${when || "every request"} -> ${route.to.map(label).join(", ")}`);
-      }
-      return lines.join("\n");
+      return describeRoutes(backends, options.routes);
     },
   };
 }

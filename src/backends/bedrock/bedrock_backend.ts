@@ -17,6 +17,7 @@ import { createModelRegistry, type ModelRegistry } from "../../models/registry.t
 import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../limits.ts";
 import type { Backend } from "../backend.ts";
+import { answeringPrewarm } from "../prewarm.ts";
 import { completeWithMedia, type MediaPlan, streamWithMedia } from "../with_media.ts";
 import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { BedrockCall } from "./_call.ts";
@@ -134,7 +135,8 @@ export async function createBedrockBackend(
     caps: (model) => bedrockMediaCaps(config, model, spec(model)),
     pdfTextMaxChars: options.limits?.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
   };
-  return {
+  // `max_tokens: 0` (a cache pre-warm) is answered without the upstream: see prewarm.ts.
+  return answeringPrewarm({
     kind: "bedrock",
     resolveModel: (model) => resolver.resolve(model),
     complete: (request, ctx) =>
@@ -158,5 +160,5 @@ export async function createBedrockBackend(
         }),
         BANNER_MAX,
       ),
-  };
+  });
 }

@@ -156,6 +156,27 @@ export function detectProvider(baseUrl: string): ProviderName {
   return "generic";
 }
 
+/**
+ * The smallest `max_tokens` a model accepts, where it is more than 1; relayx raises a smaller one (a
+ * client's one-token model check) to it rather than get a 400.
+ *
+ * OpenRouter serves OpenAI's models through OpenAI's or Azure's Responses API, whose `max_output_tokens`
+ * starts at 16: "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but
+ * got 10 instead" (relayed by OpenRouter, github.com/vectorize-io/hindsight/issues/58). Chat completions
+ * at OpenAI itself take 1, and thinking models elsewhere (Gemini, DeepSeek, OpenAI's reasoning models)
+ * accept a tiny budget and spend it on thinking: they answer empty, with `finish_reason: "length"`.
+ *
+ * @example
+ * ```ts
+ * minOutputTokens("openrouter", "openai/gpt-5"); // 16
+ * minOutputTokens("openai", "gpt-5"); // 1
+ * ```
+ */
+export function minOutputTokens(provider: ProviderName, model: string): number {
+  if (provider === "openrouter" && model.toLowerCase().startsWith("openai/")) return 16;
+  return 1;
+}
+
 /** True for OpenAI reasoning models, which take `max_completion_tokens`, `developer` and no temperature. */
 export function isOpenAIReasoningModel(model: string): boolean {
   return /^(?:openai\/)?(?:o\d|gpt-5)/.test(model);
