@@ -34,6 +34,9 @@ import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 import { isLoopbackHost } from "./src/server/host_check.ts";
 import { serveRelay } from "./src/server/serve_relay.ts";
 import { onShutdownSignals } from "./src/server/shutdown.ts";
+import { anthropicSearchMode } from "./src/translate/anthropic/providers.ts";
+import { createSearchProvider } from "./src/web_search/create_provider.ts";
+import type { SearchProvider } from "./src/web_search/search_provider.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -50,7 +53,11 @@ export {
   type RouteConfig,
   type RouteMatch,
   type RouteTarget,
+  type SearchProviderName,
+  type WebSearchConfig,
 } from "./src/config.ts";
+export type { WebSearchSpec } from "./src/web_search/web_search_tool.ts";
+export type { UserLocation } from "./src/web_search/search_provider.ts";
 export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
 export type { ModelPrice, ModelSpec } from "./src/models/model_spec.ts";
 export {
@@ -90,7 +97,20 @@ export interface Relay {
   abortInFlight: () => void;
 }
 
-async function createBackend(b: BackendConfig, config: Config, redact: Redactor): Promise<Backend> {
+// Every backend runs Anthropic's web search tool through relayx (src/web_search/), except an Anthropic
+// upstream that runs server tools itself.
+async function createBackend(
+  b: BackendConfig,
+  config: Config,
+  redact: Redactor,
+  search: SearchProvider | undefined,
+): Promise<Backend> {
+  const { withWebSearch } = await import("./src/web_search/with_web_search.ts");
+  const mode = b.kind === "anthropic" ? anthropicSearchMode(b) : "relayx";
+  return withWebSearch(await createUpstream(b, config, redact), { provider: search, mode });
+}
+
+async function createUpstream(b: BackendConfig, config: Config, redact: Redactor): Promise<Backend> {
   switch (b.kind) {
     case "openai_compatible": {
       // Each backend's SDK is loaded only when it is the one configured (the openai SDK alone is ~27 MB).
@@ -123,14 +143,15 @@ function soleBackend(config: Config): BackendConfig | undefined {
 }
 
 async function createRouted(config: Config, redact: Redactor): Promise<Backend> {
+  const search = config.webSearch && createSearchProvider(config.webSearch);
   const sole = soleBackend(config);
-  if (sole) return await createBackend(sole, config, redact);
+  if (sole) return await createBackend(sole, config, redact, search);
   const backends: Record<string, Backend> = {};
   for (const route of config.routes) {
     for (const { backend: name } of route.to) {
       const b = config.backends[name];
       if (!b) throw new ConfigError(`${route.name}.to: no backend named ${JSON.stringify(name)}`);
-      backends[name] ??= await createBackend(b, config, redact);
+      backends[name] ??= await createBackend(b, config, redact, search);
     }
   }
   const { createRouter } = await import("./src/routing/router.ts");
@@ -162,6 +183,7 @@ export async function createRelay(
   // The configuration file's keys (literal or `${VAR}` of any name) are secrets too, beside the
   // environment's well-known ones.
   const fileKeys = Object.values(config.backends).map((b) => b.kind === "bedrock" ? undefined : b.apiKey);
+  fileKeys.push(config.webSearch?.apiKey);
   const redact = createRedactor([...secretsOf(env), ...fileKeys]);
   const backend = await createRouted(config, redact);
   const cutoff = new AbortController();
