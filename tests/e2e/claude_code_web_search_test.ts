@@ -212,3 +212,88 @@ for (const [name, open] of KINDS) {
     assert.equal(models.reduce((n, m) => n + (m.webSearchRequests ?? 0), 0), 1, why);
   });
 }
+
+/** A page served over HTTPS on 127.0.0.1 with a self-signed certificate the CLI is told to trust. */
+async function httpsPage(html: string) {
+  const dir = await Deno.makeTempDir({ prefix: "relayx-cc-tls-" });
+  const made = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-keyout",
+      `${dir}/key.pem`,
+      "-out",
+      `${dir}/cert.pem`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+  const cert = await Deno.readTextFile(`${dir}/cert.pem`);
+  const key = await Deno.readTextFile(`${dir}/key.pem`);
+  const fetched: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, cert, key, onListen: () => {} }, (req) => {
+    fetched.push(new URL(req.url).pathname);
+    return new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } });
+  });
+  return {
+    url: `https://127.0.0.1:${server.addr.port}/release-notes.html`,
+    caFile: `${dir}/cert.pem`,
+    fetched,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+Deno.test("Claude Code's WebFetch through relayx (skipWebFetchPreflight): the page's content reaches the answer", async () => {
+  await using searxng = startMockSearxng();
+  await using up = await openai(searxng);
+  await using page = await httpsPage(
+    "<html><head><title>relayx 0.3</title></head><body><h1>relayx 0.3</h1>" +
+      "<p>The marker phrase is <b>violet-harbour-42</b>.</p></body></html>",
+  );
+  up.enqueue(
+    { calls: [{ id: "toolu_search1", name: "ToolSearch", input: { query: "select:WebFetch" } }] },
+    {
+      calls: [{
+        id: "toolu_fetch1",
+        name: "WebFetch",
+        input: { url: page.url, prompt: "What is the marker phrase?" },
+      }],
+    },
+    // WebFetch's own request: a model reads the page and answers the prompt.
+    { text: "The marker phrase is violet-harbour-42." },
+    { text: "The page says: violet-harbour-42." },
+  );
+  const dir = await Deno.makeTempDir({ prefix: "relayx-cc-tmp-" });
+  const run = await runClaude({
+    baseUrl: up.relay.url,
+    prompt: "Fetch the release notes and tell me the marker phrase.",
+    timeoutMs: 60_000,
+    args: ["--settings", JSON.stringify({ skipWebFetchPreflight: true })],
+    env: { CLAUDE_CODE_TMPDIR: dir, NODE_EXTRA_CA_CERTS: page.caFile },
+  });
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  const bodies = up.bodies();
+  // Each request's tool results (what Claude Code's tools answered), for the failure message.
+  const results = bodies.map((b) => (JSON.parse(b).messages as Json[]).filter((m) => m.role === "tool"));
+  const why = `exit ${run.code}\nstderr: ${run.stderr}\ntool results: ${JSON.stringify(results)}`;
+  assert.equal(run.code, 0, why);
+  assert.deepEqual(page.fetched, ["/release-notes.html"], why);
+  assert.equal(run.result?.result, "The page says: violet-harbour-42.", why);
+  assert.equal(bodies.length, 4, why);
+  // The page's text went to the model that read it, and that model's answer to the main conversation.
+  assert.ok(bodies[2]!.includes("violet-harbour-42"), why);
+  assert.ok(bodies[3]!.includes("The marker phrase is violet-harbour-42."), why);
+});
