@@ -360,3 +360,25 @@ Deno.test("createRelay() runs searches with the WEB_SEARCH_* provider, and witho
     assert.deepEqual(searxng.queries, [QUERY]);
   });
 });
+
+Deno.test("a client that leaves mid-search cancels the search, and no further upstream round is made", async (t) => {
+  for (const stream of [false, true]) {
+    await t.step(stream ? "stream" : "non-stream", async () => {
+      await using searxng = startMockSearxng();
+      searxng.fail = "hang";
+      await using up = await openai.start(searxng, stream);
+      const client = new AbortController();
+      const pending = fetch(`${up.relay.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": "k" },
+        body: JSON.stringify({ ...searchParams(), stream }),
+        signal: client.signal,
+      }).then(async (res) => await res.text());
+      while (searxng.queries.length === 0) await new Promise((r) => setTimeout(r, 5));
+      client.abort();
+      await assert.rejects(pending);
+      await searxng.abandoned.promise;
+      assert.equal(up.bodies().length, 1);
+    });
+  }
+});
