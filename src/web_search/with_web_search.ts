@@ -74,7 +74,7 @@ async function completeWithSearch(
   }
 }
 
-function withHistory(request: MessagesRequest): MessagesRequest {
+function withHistory<T extends { messages: MessagesRequest["messages"] }>(request: T): T {
   const messages = searchHistoryAsText(request.messages);
   return messages === request.messages ? request : { ...request, messages };
 }
@@ -113,7 +113,8 @@ export function withWebSearch(backend: Backend, options: WebSearchOptions): Back
   return {
     kind: backend.kind,
     resolveModel: (model) => backend.resolveModel(model),
-    countTokens: (request, ctx) => backend.countTokens(request, ctx),
+    // Searches in the history are counted as the text the upstream reads.
+    countTokens: (request, ctx) => backend.countTokens(upstream ? request : withHistory(request), ctx),
     listModels: () => backend.listModels(),
     describe: () => backend.describe(),
     complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {

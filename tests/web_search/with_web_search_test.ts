@@ -292,6 +292,19 @@ Deno.test("withWebSearch() turns searches in the history into text, and leaves t
     assert.match(JSON.stringify(inner.requests[0]?.messages[1]), /relayx translates the API/);
   });
 
+  await t.step("count_tokens counts the searches as that text", async () => {
+    const inner = scriptedBackend([]);
+    let counted = "";
+    inner.countTokens = (request) => {
+      counted = JSON.stringify(request.messages);
+      return Promise.resolve(7);
+    };
+    const { max_tokens: _, ...count } = history;
+    assert.equal(await withWebSearch(inner, {}).countTokens(count, searchContext()), 7);
+    assert.match(counted, /relayx translates the API/);
+    assert.doesNotMatch(counted, /server_tool_use/);
+  });
+
   await t.step("upstream: the blocks and the server tool go as they are", async () => {
     const inner = scriptedBackend([finalText("ok")]);
     await withWebSearch(inner, { mode: "upstream" }).complete(history, searchContext());
