@@ -72,7 +72,18 @@ export class SearchRun {
   /** The request of the next upstream round: the function tool in place of the server tool. */
   roundRequest(request: MessagesRequest, messages: Message[]): MessagesRequest {
     this.#rounds++;
-    return { ...request, messages, tools: [...(request.tools ?? []), searchFunctionTool(this.spec)] };
+    const tools = [...(request.tools ?? []), searchFunctionTool(this.spec)];
+    const choice = request.tool_choice;
+    // A forced tool call holds for the first round only, as in Anthropic's own loop: once the model has
+    // searched it must be free to answer.
+    if (this.#rounds > 1 && (choice?.type === "any" || choice?.type === "tool")) {
+      const { disable_parallel_tool_use: parallel } = choice;
+      const auto = parallel === undefined
+        ? { type: "auto" as const }
+        : { type: "auto" as const, disable_parallel_tool_use: parallel };
+      return { ...request, messages, tools, tool_choice: auto };
+    }
+    return { ...request, messages, tools };
   }
 
   /** True when another upstream round may run after this one. */

@@ -70,6 +70,13 @@ Deno.test("withWebSearch() runs the model's searches and answers in Anthropic's 
     },
   );
 
+  await t.step("a forced search holds for the first round only", async () => {
+    const inner = scriptedBackend([searchCall("relayx proxy"), finalText("done")]);
+    const request = { ...searchRequest(), tool_choice: { type: "any" as const } };
+    await withWebSearch(inner, { provider }).complete(request, searchContext());
+    assert.deepEqual(inner.requests.map((r) => r.tool_choice), [{ type: "any" }, { type: "auto" }]);
+  });
+
   await t.step("stream: the same blocks in Anthropic's event grammar across both rounds", async () => {
     const inner = scriptedBackend([searchCall("relayx proxy"), finalText("relayx is a proxy.")]);
     const events = await collect(
