@@ -229,12 +229,14 @@ async function serve(): Promise<void> {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const url = `http://${host}:${port}`;
   const guard = server.guarded ? " | connection guard on" : "";
+  // The provider only: a URL may carry credentials.
+  const search = config.webSearch ? ` | web search ${config.webSearch.provider}` : "";
   if (backend.kind === "router") {
     // Several backends: one line each, then each route, then the line to paste.
-    console.log(`relayx listening on ${url}${guard}\n${upstream}\nexport ANTHROPIC_BASE_URL=${url}`);
+    console.log(`relayx listening on ${url}${guard}${search}\n${upstream}\nexport ANTHROPIC_BASE_URL=${url}`);
   } else {
     console.log(
-      `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
+      `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard}${search} | export ANTHROPIC_BASE_URL=${url}`,
     );
   }
   if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
