@@ -295,6 +295,26 @@ for (const kind of [openai, bedrock("converse"), bedrock("invoke"), anthropic]) 
         assert.equal(log?.status, 200);
       });
     }
+
+    await t.step("a later turn: the search blocks it sends back reach the upstream as text", async () => {
+      await using searxng = startMockSearxng();
+      await using upstream = await kind.start(searxng, false);
+      const { blocks } = await blocksOf(upstream.relay, false);
+      await upstream.relay.client.messages.create({
+        model: "claude-opus-5-5",
+        max_tokens: 1024,
+        messages: [
+          { role: "user", content: `Perform a web search for the query: ${QUERY}` },
+          { role: "assistant", content: blocks as unknown as Anthropic.ContentBlockParam[] },
+          { role: "user", content: "Thanks. Summarise it." },
+        ],
+      });
+      const later = JSON.stringify(upstream.bodies().at(-1));
+      assert.match(later, /\[Web search: \\"relayx web search\\"\]/);
+      assert.match(later, /relayx speaks the Anthropic Messages API/);
+      assert.match(later, /https:\/\/example\.com\/relayx/);
+      assert.doesNotMatch(later, /srvtoolu_|web_search_tool_result|encrypted_content/);
+    });
   });
 }
 
