@@ -10,6 +10,7 @@ import { fetchJson } from "./_http.ts";
 import {
   filterHits,
   plainText,
+  scopedQuery,
   type SearchHit,
   type SearchOptions,
   type SearchOutcome,
@@ -67,7 +68,10 @@ export function braveProvider(options: BraveOptions): SearchProvider {
     name: "brave",
     async search(query: string, opts: SearchOptions): Promise<SearchOutcome> {
       // Brave takes at most 20 results a page.
-      const params = new URLSearchParams({ q: query, count: String(Math.min(opts.count, 20)) });
+      const params = new URLSearchParams({
+        q: scopedQuery(query, opts.allowedDomains),
+        count: String(Math.min(opts.count, 20)),
+      });
       const country = opts.userLocation?.country;
       if (country && /^[A-Za-z]{2}$/.test(country)) params.set("country", country.toUpperCase());
       const answer = await fetchJson(

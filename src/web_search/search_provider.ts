@@ -150,6 +150,24 @@ export function filterHits(
   });
 }
 
+/**
+ * The query a search engine gets: with exactly one allowed domain, `site:` scopes it there, so that the
+ * results are not mostly filtered away afterwards (SearXNG's engines and Brave take the operator).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(scopedQuery("deno 2", ["deno.com"]), "deno 2 site:deno.com");
+ * assert.equal(scopedQuery("deno 2", ["deno.com", "jsr.io"]), "deno 2");
+ * ```
+ */
+export function scopedQuery(query: string, allowedDomains: readonly string[] | undefined): string {
+  const only = allowedDomains?.length === 1 ? allowedDomains[0] : undefined;
+  const host = only && (hostOf(only.includes("://") ? only : `https://${only}`) ?? only);
+  return host ? `${query} site:${host}` : query;
+}
+
 /** Plain text from a snippet that may hold HTML tags and entities (Brave marks matches with `<strong>`). */
 export function plainText(html: string): string {
   return html

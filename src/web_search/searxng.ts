@@ -10,6 +10,7 @@ import { fetchJson } from "./_http.ts";
 import {
   filterHits,
   plainText,
+  scopedQuery,
   type SearchHit,
   type SearchOptions,
   type SearchOutcome,
@@ -57,7 +58,7 @@ export function searxngProvider(options: SearxngOptions): SearchProvider {
   return {
     name: "searxng",
     async search(query: string, opts: SearchOptions): Promise<SearchOutcome> {
-      const params = new URLSearchParams({ q: query, format: "json" });
+      const params = new URLSearchParams({ q: scopedQuery(query, opts.allowedDomains), format: "json" });
       const answer = await fetchJson(options.fetch ?? fetch, "SearXNG", `${base}/search?${params}`, {
         headers: { accept: "application/json" },
         signal: opts.signal,

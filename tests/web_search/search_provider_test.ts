@@ -145,6 +145,19 @@ Deno.test("SearXNG: format=json, and a 403 (JSON not enabled) is unavailable", a
   });
 });
 
+Deno.test("SearXNG and Brave: one allowed domain scopes the query with site:", async () => {
+  await using searxng = startMockSearxng();
+  searxng.results = [{ url: "https://docs.deno.com/a", title: "Deno docs", content: "a" }];
+  const provider = createSearchProvider({ provider: "searxng", url: searxng.url });
+  const outcome = await provider.search("deno", { count: 5, allowedDomains: ["deno.com"], signal: signal() });
+  assert.deepEqual(searxng.queries, ["deno site:deno.com"]);
+  assert.equal(outcome.ok && outcome.hits.length, 1);
+  await using brave = service(() => Response.json({ web: { results: [] } }));
+  await createSearchProvider({ provider: "brave", apiKey: "k", url: brave.url })
+    .search("deno", { count: 5, allowedDomains: ["https://deno.com/"], signal: signal() });
+  assert.equal(brave.seen[0]?.url.searchParams.get("q"), "deno site:deno.com");
+});
+
 Deno.test("a search whose signal aborts rejects with the reason, not an outcome", async () => {
   await using searxng = startMockSearxng();
   searxng.fail = "hang";
