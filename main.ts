@@ -38,6 +38,9 @@ import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 import { isLoopbackHost } from "./src/server/host_check.ts";
 import { serveRelay } from "./src/server/serve_relay.ts";
 import { onShutdownSignals } from "./src/server/shutdown.ts";
+import { anthropicSearchMode } from "./src/translate/anthropic/providers.ts";
+import { createSearchProvider } from "./src/web_search/create_provider.ts";
+import type { SearchProvider } from "./src/web_search/search_provider.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -54,7 +57,11 @@ export {
   type RouteConfig,
   type RouteMatch,
   type RouteTarget,
+  type SearchProviderName,
+  type WebSearchConfig,
 } from "./src/config.ts";
+export type { WebSearchSpec } from "./src/web_search/web_search_tool.ts";
+export type { UserLocation } from "./src/web_search/search_provider.ts";
 export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
 export type { ModelHints, ModelPrice, ModelProvider, ModelSpec } from "./src/models/model_spec.ts";
 export type { ModelRegistry } from "./src/models/registry.ts";
@@ -95,16 +102,22 @@ export interface Relay {
   abortInFlight: () => void;
 }
 
+// Every backend is guarded by the context preflight, and runs Anthropic's web search tool through relayx
+// (src/web_search/), except an Anthropic upstream that runs server tools itself.
 async function createBackend(
   b: BackendConfig,
   config: Config,
   redact: Redactor,
   registry: ModelRegistry,
+  search: SearchProvider | undefined,
 ): Promise<Backend> {
-  return guardContext(await createUnguarded(b, config, redact, registry));
+  const { withWebSearch } = await import("./src/web_search/with_web_search.ts");
+  const mode = b.kind === "anthropic" ? anthropicSearchMode(b) : "relayx";
+  const upstream = await createUpstream(b, config, redact, registry);
+  return guardContext(withWebSearch(upstream, { provider: search, mode }));
 }
 
-async function createUnguarded(
+async function createUpstream(
   b: BackendConfig,
   config: Config,
   redact: Redactor,
@@ -142,14 +155,15 @@ function soleBackend(config: Config): BackendConfig | undefined {
 }
 
 async function createRouted(config: Config, redact: Redactor, registry: ModelRegistry): Promise<Backend> {
+  const search = config.webSearch && createSearchProvider(config.webSearch);
   const sole = soleBackend(config);
-  if (sole) return await createBackend(sole, config, redact, registry);
+  if (sole) return await createBackend(sole, config, redact, registry, search);
   const backends: Record<string, Backend> = {};
   for (const route of config.routes) {
     for (const { backend: name } of route.to) {
       const b = config.backends[name];
       if (!b) throw new ConfigError(`${route.name}.to: no backend named ${JSON.stringify(name)}`);
-      backends[name] ??= await createBackend(b, config, redact, registry);
+      backends[name] ??= await createBackend(b, config, redact, registry, search);
     }
   }
   const { createRouter } = await import("./src/routing/router.ts");
@@ -204,6 +218,7 @@ export async function createRelay(
   // The configuration file's keys (literal or `${VAR}` of any name) are secrets too, beside the
   // environment's well-known ones.
   const fileKeys = Object.values(config.backends).map((b) => b.kind === "bedrock" ? undefined : b.apiKey);
+  fileKeys.push(config.webSearch?.apiKey);
   const redact = createRedactor([...secretsOf(env), ...fileKeys]);
   const backend = await createRouted(config, redact, await modelRegistry(config));
   const cutoff = new AbortController();
@@ -249,12 +264,14 @@ async function serve(): Promise<void> {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const url = `http://${host}:${port}`;
   const guard = server.guarded ? " | connection guard on" : "";
+  // The provider only: a URL may carry credentials.
+  const search = config.webSearch ? ` | web search ${config.webSearch.provider}` : "";
   if (backend.kind === "router") {
     // Several backends: one line each, then each route, then the line to paste.
-    console.log(`relayx listening on ${url}${guard}\n${upstream}\nexport ANTHROPIC_BASE_URL=${url}`);
+    console.log(`relayx listening on ${url}${guard}${search}\n${upstream}\nexport ANTHROPIC_BASE_URL=${url}`);
   } else {
     console.log(
-      `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
+      `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard}${search} | export ANTHROPIC_BASE_URL=${url}`,
     );
   }
   if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {

@@ -5,10 +5,19 @@
  * @module
  */
 import { z } from "zod";
-import type { BackendConfig, BedrockConfig, OpenAIConfig, RouteConfig, RouteTarget } from "./config.ts";
+import {
+  type BackendConfig,
+  type BedrockConfig,
+  checkWebSearch,
+  type OpenAIConfig,
+  type RouteConfig,
+  type RouteTarget,
+  type WebSearchConfig,
+} from "./config.ts";
 import { ConfigError } from "./config_error.ts";
 import type { ModelSpec } from "./models/model_spec.ts";
 import { detectProvider, type ProviderName, PROVIDERS } from "./translate/openai/providers.ts";
+import { SEARCH_PROVIDERS, type SearchProviderName } from "./web_search/search_provider.ts";
 
 const url = z.string().refine((s) => URL.canParse(s), "not a URL");
 const name = z.string().min(1);
@@ -40,6 +49,13 @@ const anthropicBackend = z.strictObject({
   baseUrl: url,
   apiKey: z.string().optional(),
   model: name.optional(),
+  webSearch: z.enum(["relayx", "upstream"]).optional(),
+});
+
+const webSearch = z.strictObject({
+  provider: z.enum(SEARCH_PROVIDERS as [SearchProviderName, ...SearchProviderName[]]),
+  url: url.optional(),
+  apiKey: z.string().optional(),
 });
 
 const backend = z.discriminatedUnion("type", [openaiBackend, bedrockBackend, anthropicBackend]);
@@ -87,6 +103,7 @@ export const configFileSchema = z.strictObject({
   backends: z.record(backendName, backend).refine((b) => Object.keys(b).length > 0, "at least one backend"),
   routes: z.array(route).min(1).optional(),
   models: z.record(name, model).optional(),
+  webSearch: webSearch.optional(),
 });
 
 /** The file as written (after `${VAR}` substitution). */
@@ -100,6 +117,8 @@ export interface FileSettings {
   routes: RouteConfig[];
   /** Model facts by upstream model id. */
   models: Record<string, ModelSpec>;
+  /** The search service, when the file names one (else the environment's, if any). */
+  webSearch?: WebSearchConfig;
 }
 
 /**
@@ -109,7 +128,7 @@ export interface FileSettings {
  * @example
  * ```ts
  * const schema = configFileJsonSchema();
- * console.log(Object.keys(schema.properties as object)); // ["$schema", "backends", "routes", "models"]
+ * console.log(Object.keys(schema.properties as object)); // ["$schema", "backends", "routes", "models", "webSearch"]
  * ```
  */
 export function configFileJsonSchema(): Record<string, unknown> {
@@ -279,6 +298,7 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
           baseUrl: b.baseUrl.replace(/\/+$/, ""),
           apiKey: b.apiKey ?? "",
           model: b.model,
+          ...(b.webSearch ? { webSearch: b.webSearch } : {}),
         };
         break;
       default: {
@@ -290,5 +310,7 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
   const routes = file.routes
     ? file.routes.map((r, i) => toRoute(r, i, backends))
     : [{ name: "routes[0]", match: {}, to: Object.keys(backends).map((b) => ({ backend: b })) }];
-  return { backends, routes, models: file.models ?? {} };
+  const search = file.webSearch &&
+    checkWebSearch(file.webSearch, { url: "webSearch.url", apiKey: "webSearch.apiKey" });
+  return { backends, routes, models: file.models ?? {}, ...(search ? { webSearch: search } : {}) };
 }

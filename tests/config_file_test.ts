@@ -241,6 +241,6 @@ Deno.test("src/relayx.schema.json is the JSON Schema of the parser's schema", as
   assert.deepEqual(backend, [
     ["type", "baseUrl", "apiKey", "provider", "model", "smallModel", "maxOutputTokens"],
     ["type", "region", "profile", "api", "model", "smallModel", "endpoint", "maxOutputTokens"],
-    ["type", "baseUrl", "apiKey", "model"],
+    ["type", "baseUrl", "apiKey", "model", "webSearch"],
   ]);
 });

@@ -11,6 +11,7 @@ import type {
 } from "../anthropic/types.ts";
 import type { ModelSpec } from "../models/model_spec.ts";
 import type { IdSource } from "../translate/id_source.ts";
+import type { WebSearchSpec } from "../web_search/web_search_tool.ts";
 
 export type { IdSource };
 
@@ -26,6 +27,11 @@ export interface CallContext {
   warn(message: string): void;
   /** Id generation. */
   ids: IdSource;
+  /**
+   * The request's `web_search` server tool, which relayx runs itself (`src/web_search/`); the messages route
+   * takes it out of the tools before preparing the request.
+   */
+  webSearch?: WebSearchSpec;
   /** The router reports its trace here whenever it changes (a route chosen, a target tried), for the log line. */
   routed?: (trace: RouteTrace) => void;
 }

@@ -13,6 +13,7 @@ import { randomIds } from "../ids.ts";
 import type { RequestLog } from "../log.ts";
 import type { Redactor } from "../redact.ts";
 import { prepareRequest } from "../translate/prepare.ts";
+import { webSearchSpec, withoutSearchTool } from "../web_search/web_search_tool.ts";
 import { readJson } from "./_body.ts";
 import { type CallAbort, callAbort, untilAborted } from "./_call_abort.ts";
 import { deadline } from "./_deadline.ts";
@@ -24,7 +25,9 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
   const raw = await readJson(c.req.raw, { timeoutMs: deps.limits.bodyReadMs });
   const warn = (w: string) => state.warnings.push(w);
   const parsed = parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
-  const request = prepareRequest(parsed, warn);
+  // relayx runs Anthropic's web search itself (src/web_search/): the backend gets the tool in the context.
+  const webSearch = webSearchSpec(parsed.tools);
+  const request = prepareRequest(webSearch ? withoutSearchTool(parsed, webSearch) : parsed, warn);
   const record = state.record;
   record.model = request.model;
   record.stream = request.stream === true;
@@ -41,6 +44,7 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
     requestId: record.request_id,
     warn,
     ids: deps.ids ?? randomIds,
+    ...(webSearch ? { webSearch } : {}),
     routed(trace) {
       record.route = trace.route;
       record.target = trace.served;

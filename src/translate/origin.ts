@@ -189,6 +189,8 @@ function tagBlock(b: ResponseBlock, backend: string): ResponseBlock {
       return { ...b, data: tagOrigin(b.data, backend) };
     case "text":
     case "tool_use":
+    case "server_tool_use":
+    case "web_search_tool_result":
       return b;
     default: {
       const never: never = b;

@@ -117,3 +117,22 @@ export function detectAnthropicProvider(baseUrl: string): AnthropicProviderName 
   if (host.includes("moonshot")) return "moonshot";
   return PORTS[url.port] ?? "generic";
 }
+
+/**
+ * Who runs Anthropic's web search tool for an Anthropic-format backend: its own setting, else the upstream
+ * where it is Anthropic (which runs server tools) and relayx everywhere else.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(anthropicSearchMode({ baseUrl: "https://api.anthropic.com" }), "upstream");
+ * assert.equal(anthropicSearchMode({ baseUrl: "https://api.z.ai/api/anthropic" }), "relayx");
+ * ```
+ */
+export function anthropicSearchMode(
+  backend: { baseUrl: string; webSearch?: "relayx" | "upstream" },
+): "relayx" | "upstream" {
+  if (backend.webSearch) return backend.webSearch;
+  return ANTHROPIC_PROVIDERS[detectAnthropicProvider(backend.baseUrl)].serverFeatures ? "upstream" : "relayx";
+}
