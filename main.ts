@@ -34,10 +34,18 @@ import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 import { isLoopbackHost } from "./src/server/host_check.ts";
 import { serveRelay } from "./src/server/serve_relay.ts";
 import { onShutdownSignals } from "./src/server/shutdown.ts";
+import { configPrices, type PriceOf } from "./src/usage/cost.ts";
+import { runUsage } from "./src/usage/usage_command.ts";
+import { parseUsageSettings } from "./src/usage/usage_settings.ts";
+import { type OpenedUsage, openUsage, usageLine } from "./src/usage/usage_storage.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
 export type { Logger, RequestLog } from "./src/log.ts";
+export type { PriceOf } from "./src/usage/cost.ts";
+export type { OpenedUsage, UsageStorage } from "./src/usage/usage_storage.ts";
+export type { UsageRecorder, UsageTotals } from "./src/usage/usage_recorder.ts";
+export type { UsageRecord } from "./src/usage/usage_record.ts";
 export {
   type AnthropicConfig,
   type BackendConfig,
@@ -88,6 +96,14 @@ export interface Relay {
    * the same answer.
    */
   abortInFlight: () => void;
+  /** The usage recorder and where it keeps records (the data directory's database, or memory). */
+  usage: OpenedUsage;
+}
+
+/** Options for {@linkcode createRelay}. */
+export interface RelayOptions {
+  /** Prices by upstream model and backend, for the usage records (default: the configuration's `models`). */
+  priceOf?: PriceOf;
 }
 
 async function createBackend(b: BackendConfig, config: Config, redact: Redactor): Promise<Backend> {
@@ -156,6 +172,7 @@ async function createRouted(config: Config, redact: Redactor): Promise<Backend> 
 export async function createRelay(
   env: Record<string, string | undefined>,
   config: Config = parseConfig(env),
+  options: RelayOptions = {},
 ): Promise<Relay> {
   // One redactor for every credential in the environment, shared by the backend (the errors it maps),
   // the app (error answers) and the logger.
@@ -163,12 +180,15 @@ export async function createRelay(
   // environment's well-known ones.
   const fileKeys = Object.values(config.backends).map((b) => b.kind === "bedrock" ? undefined : b.apiKey);
   const redact = createRedactor([...secretsOf(env), ...fileKeys]);
+  const usageSettings = parseUsageSettings(env, Deno.build.os);
   const backend = await createRouted(config, redact);
+  const usage = openUsage(usageSettings, { priceOf: options.priceOf ?? configPrices(config.models) });
   const cutoff = new AbortController();
   const app = createApp({
     backend,
     apiKey: config.apiKey,
     log: createLogger(config.logFormat, redact),
+    usage: usage.recorder.record,
     redact,
     tokenCounter: createTokenCounter(config.limits),
     limits: config.limits,
@@ -180,6 +200,7 @@ export async function createRelay(
     config,
     abortInFlight: () =>
       cutoff.abort(new RelayError("overloaded_error", "relayx is shutting down; retry the request")),
+    usage,
   };
 }
 
@@ -188,6 +209,11 @@ async function serve(): Promise<void> {
   try {
     const env = Deno.env.toObject();
     const command = parseCommandLine(Deno.args, env, denoFiles, VERSION);
+    if (command.kind === "usage") {
+      const code = runUsage(command.options, parseUsageSettings(env, Deno.build.os));
+      if (code !== 0) Deno.exit(code);
+      return;
+    }
     if (command.kind !== "serve") {
       console.log(command.text);
       return;
@@ -215,6 +241,7 @@ async function serve(): Promise<void> {
       `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
     );
   }
+  console.log(usageLine(relay.usage.storage));
   if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
     console.error(
       `relayx: note: only loopback names are accepted in Host; list the names clients use for ${config.host} ` +
