@@ -105,7 +105,8 @@ export function queryUsage(db: DatabaseSync, query: UsageQuery): UsageRow[] {
     output_tokens: Number(row.output_tokens),
     cache_read_input_tokens: Number(row.cache_read_input_tokens),
     cache_creation_input_tokens: Number(row.cache_creation_input_tokens),
-    cost: typeof row.cost === "number" ? row.cost : null,
+    // Micro-dollars are plenty, and spare the reader float noise (7.1785000000000005).
+    cost: typeof row.cost === "number" ? Math.round(row.cost * 1e6) / 1e6 : null,
     unpriced_requests: Number(row.unpriced_requests),
   }));
 }

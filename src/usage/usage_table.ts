@@ -8,7 +8,8 @@ import type { UsageGrouping, UsageRow } from "./usage_query.ts";
 
 const HEADERS = ["REQS", "INPUT", "OUTPUT", "CACHE R", "CACHE W", "COST"] as const;
 const WIDTHS = [6, 8, 8, 8, 8, 10] as const;
-const GAP = "  ";
+// Numbers are right-aligned in columns wider than they get, so one space keeps them apart.
+const GAP = " ";
 /** The width of a table line. */
 export const TABLE_WIDTH = 80;
 const KEY_WIDTH = TABLE_WIDTH - WIDTHS.reduce((sum, w) => sum + w + GAP.length, 0);
@@ -26,14 +27,18 @@ function _count(n: number): string {
 
 function _cost(row: Pick<UsageRow, "cost" | "unpriced_requests">): string {
   if (row.cost === null) return "?";
-  const dollars = row.cost >= 100 ? row.cost.toFixed(0) : row.cost.toFixed(2);
+  const c = row.cost;
+  const dollars = c >= 1000 ? c.toFixed(0) : c >= 1 || c === 0 ? c.toFixed(2) : c.toFixed(4);
   // Some requests of the row have no known price: the figure is a lower bound.
   return row.unpriced_requests > 0 ? `$${dollars}+?` : `$${dollars}`;
 }
 
 function _key(key: string | null, by: UsageGrouping): string {
   const text = key ?? (by === "session" ? "(no session)" : "(unknown)");
-  return text.length > KEY_WIDTH ? `${text.slice(0, KEY_WIDTH - 1)}…` : text;
+  if (text.length <= KEY_WIDTH) return text;
+  // Model ids differ at both ends (`us.anthropic.claude-…-v1:0`): keep both, cut the middle.
+  const head = Math.ceil((KEY_WIDTH - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (KEY_WIDTH - 1 - head))}`;
 }
 
 function _line(key: string, cells: string[]): string {
