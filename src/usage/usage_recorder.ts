@@ -48,7 +48,7 @@ export interface UsageRecorderOptions {
   flushMs?: number;
   /** Queued records that trigger a write at once (default 200). */
   batchSize?: number;
-  /** Recent records kept in memory (default 1,000 with a store, 10,000 without). */
+  /** Recent records kept in memory, with or without a store (default 1,000). */
   recentSize?: number;
   /** Records older than this many days are pruned (default 90). */
   retentionDays?: number;
@@ -102,7 +102,7 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
   const batchSize = options.batchSize ?? 200;
   const retentionMs = (options.retentionDays ?? 90) * DAY_MS;
   let store = options.store;
-  const ring = _ring<UsageRecord>(options.recentSize ?? (store ? 1000 : 10_000));
+  const ring = _ring<UsageRecord>(options.recentSize ?? 1000);
   const totals: UsageTotals = {
     requests: 0,
     inputTokens: 0,

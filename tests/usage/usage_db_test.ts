@@ -190,3 +190,30 @@ Deno.test("openUsage() creates the data directory and the database, and prunes i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openUsage() writes the queue when the process exits (Deno.exit dispatches unload)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const usage = openUsage({ dataDir: dir, retentionDays: 90 }, {
+      priceOf: () => undefined,
+      flushMs: 3_600_000,
+    });
+    usage.recorder.record({
+      request_id: "req_last",
+      backend: "bedrock",
+      method: "POST",
+      path: "/v1/messages",
+      status: 200,
+      total_ms: 5,
+    });
+    assert.equal(usage.recorder.pending(), 1);
+    globalThis.dispatchEvent(new Event("unload"));
+    const db = new DatabaseSync(usageDbPath(dir), { readOnly: true });
+    assert.deepEqual(db.prepare("SELECT request_id FROM requests").all().map((r) => r.request_id), [
+      "req_last",
+    ]);
+    db.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
