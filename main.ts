@@ -182,7 +182,7 @@ export async function createRelay(
   const redact = createRedactor([...secretsOf(env), ...fileKeys]);
   const usageSettings = parseUsageSettings(env, Deno.build.os);
   const backend = await createRouted(config, redact);
-  const usage = openUsage(usageSettings, { priceOf: options.priceOf ?? configPrices(config.models) });
+  const usage = openUsage(usageSettings, { priceOf: options.priceOf ?? configPrices(config.models), redact });
   const cutoff = new AbortController();
   const app = createApp({
     backend,

@@ -7,6 +7,7 @@
  * @module
  */
 import type { RequestLog } from "../src/log.ts";
+import { createRedactor } from "../src/redact.ts";
 import { openUsageDb, pruneRecords, writeRecords } from "../src/usage/usage_db.ts";
 import { toUsageRecord } from "../src/usage/usage_record.ts";
 import { createUsageRecorder } from "../src/usage/usage_recorder.ts";
@@ -36,6 +37,15 @@ const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
 const memory = createUsageRecorder({ priceOf: () => PRICE });
 Deno.bench("record(): one request on the request path (memory only)", () => {
   memory.record(ENTRY);
+});
+
+// As createRelay builds it: the names pass the redactor that knows the configured keys.
+const redacted = createUsageRecorder({
+  priceOf: () => PRICE,
+  redact: createRedactor(["sk-bench-openai-key-0123456789", "relayx-bench-api-key"]),
+});
+Deno.bench("record(): the same with the redactor, as relayx runs it", () => {
+  redacted.record(ENTRY);
 });
 
 const dir = Deno.makeTempDirSync();

@@ -7,6 +7,7 @@
  * @module
  */
 import type { RequestLog } from "../log.ts";
+import type { Redactor } from "../redact.ts";
 import type { PriceOf } from "./cost.ts";
 import { toUsageRecord, type UsageRecord } from "./usage_record.ts";
 
@@ -56,7 +57,15 @@ export interface UsageRecorderOptions {
   now?: () => number;
   /** Writes one line for the operator when writing fails (default `console.error`). */
   note?: (line: string) => void;
+  /**
+   * Hides secrets in the names the client chose (model, session, client), as in the log line; without
+   * one they are kept as sent, cut to {@linkcode MAX_NAME} characters.
+   */
+  redact?: Redactor;
 }
+
+/** The longest name (model, session, client) a record keeps. */
+export const MAX_NAME = 512;
 
 /** What {@linkcode createUsageRecorder} returns. */
 export interface UsageRecorder {
@@ -150,9 +159,18 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
     timer = id;
   }
 
+  const redact = options.redact;
+  const name = (text: string | undefined) =>
+    text === undefined ? undefined : redact ? redact.text(text, MAX_NAME) : text.slice(0, MAX_NAME);
+
   function record(entry: RequestLog): void {
     const r = toUsageRecord(entry, now(), options.priceOf);
     if (!r) return;
+    // A client may send anything as a model name or header; only what passes the redactor is kept.
+    r.model = name(r.model);
+    r.upstreamModel = name(r.upstreamModel);
+    r.session = name(r.session);
+    r.client = name(r.client);
     ring.push(r);
     totals.requests++;
     totals.inputTokens += r.inputTokens;

@@ -166,6 +166,7 @@ Deno.test("a prompt, a completion and keys leave no trace in the usage database"
   try {
     s.local.enqueue(completion({ text: COMPLETION, usage: usage(40, 8) }));
     s.local.enqueue(textStream(COMPLETION, { usage: usage(40, 8) }));
+    s.local.enqueue(completion({ text: "ok", usage: usage(1, 1) }));
     for (const stream of [false, true]) {
       const res = await s.post({
         stream,
@@ -175,7 +176,15 @@ Deno.test("a prompt, a completion and keys leave no trace in the usage database"
       assert.equal(res.status, 200);
       assert.match(await res.text(), /PLUGH-COMPLETION/);
     }
-    assert.equal(s.rows().length, 2);
+    // A key sent as the model name (it passes through to the upstream) is redacted like in the log.
+    const keyed = await s.post({
+      model: "sk-ant-api03-MODELKEYMODELKEYMODELKEY-abc",
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    assert.equal(keyed.status, 200);
+    await keyed.body?.cancel();
+    assert.equal(s.rows()[2]?.model, "[redacted]");
+    assert.equal(s.rows().length, 3);
     s.relay.usage.recorder.close();
     // The database and its write-ahead log, byte for byte.
     let bytes = "";
@@ -183,7 +192,16 @@ Deno.test("a prompt, a completion and keys leave no trace in the usage database"
       bytes += new TextDecoder("latin1").decode(await Deno.readFile(`${s.dir}/${entry.name}`));
     }
     assert.match(bytes, new RegExp(SESSION), "the check reads the records' text");
-    for (const secret of ["hunter2", "XYZZY", "PROMPTSECRET", "PLUGH", "CLIENTKEY", "sk-test-cloud-key"]) {
+    const secrets = [
+      "hunter2",
+      "XYZZY",
+      "PROMPTSECRET",
+      "PLUGH",
+      "CLIENTKEY",
+      "sk-test-cloud-key",
+      "MODELKEY",
+    ];
+    for (const secret of secrets) {
       assert.ok(!bytes.includes(secret), `the usage database holds "${secret}"`);
     }
   } finally {
