@@ -1,7 +1,7 @@
 /**
  * Usage as users meet it: main.ts started with exactly `deno task start`'s permission flags records to the
- * data directory, and `main.ts usage --json`, with read permission only, reads the records back while
- * relayx runs.
+ * data directory, and `main.ts usage --json` with `deno task usage`'s (read permission only) reads the
+ * records back while relayx runs.
  */
 import assert from "node:assert/strict";
 import deno from "../../deno.json" with { type: "json" };
@@ -9,11 +9,9 @@ import { startMockOpenAI, textStream, usage } from "../support/mock_openai.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-/** `deno task start`'s permission flags, with `$HOME` as the shell would expand it. */
-function startTaskFlags(home: string): string[] {
-  const words = deno.tasks.start.split(/\s+/);
-  const flags = words.filter((w) => /^--(allow|no-prompt)/.test(w));
-  assert.ok(flags.some((f) => f.startsWith("--allow-write=")), deno.tasks.start);
+/** A task's permission flags, with `$HOME` as the shell would expand it. */
+function taskFlags(task: string, home: string): string[] {
+  const flags = task.split(/\s+/).filter((w) => /^--(allow|no-prompt)/.test(w));
   return flags.map((f) => f.replaceAll("$HOME", home));
 }
 
@@ -70,7 +68,9 @@ Deno.test("main.ts with deno task start's flags records usage that main.ts usage
     OPENAI_MODEL: "gpt-4.1",
     OPENAI_PROVIDER: "openai",
   };
-  const server = await startRelayx(startTaskFlags(home), env);
+  const flags = taskFlags(deno.tasks.start, home);
+  assert.ok(flags.includes(`--allow-write=${dir}`), deno.tasks.start);
+  const server = await startRelayx(flags, env);
   try {
     assert.ok(server.url, server.out);
     assert.match(
@@ -92,10 +92,12 @@ Deno.test("main.ts with deno task start's flags records usage that main.ts usage
       assert.equal(res.status, 200);
       await res.text();
     }
-    // Read while relayx runs (WAL), with read permission alone, once its batch is written.
+    // Read while relayx runs (WAL), with `deno task usage`'s flags (read permission alone), once the batch
+    // is written.
+    assert.deepEqual(taskFlags(deno.tasks.usage, home), [`--allow-read=${dir}`, "--allow-env"]);
     let rows: Record<string, unknown>[] = [];
     for (let i = 0; i < 50 && rows.length === 0; i++) {
-      rows = await usageJson([`--allow-read=${dir}`, "--allow-env"], { HOME: home });
+      rows = await usageJson(taskFlags(deno.tasks.usage, home), { HOME: home });
       if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     assert.deepEqual(rows, [{
@@ -139,4 +141,14 @@ Deno.test("main.ts under --allow-net --allow-env alone keeps usage in memory and
   }
   assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written");
   await Deno.remove(dir);
+});
+
+Deno.test("deno task start and start:aws grant read and write to the same data directory", () => {
+  for (const task of [deno.tasks.start, deno.tasks["start:aws"]]) {
+    const granted = (flag: string) =>
+      taskFlags(task, "/home/ada").filter((f) => f.startsWith(`${flag}=`))
+        .flatMap((f) => f.slice(flag.length + 1).split(","));
+    assert.ok(granted("--allow-read").includes("/home/ada/.local/share/relayx"), task);
+    assert.ok(granted("--allow-write").includes("/home/ada/.local/share/relayx"), task);
+  }
 });
