@@ -41,10 +41,18 @@ import { onShutdownSignals } from "./src/server/shutdown.ts";
 import { anthropicSearchMode } from "./src/translate/anthropic/providers.ts";
 import { createSearchProvider } from "./src/web_search/create_provider.ts";
 import type { SearchProvider } from "./src/web_search/search_provider.ts";
+import type { PriceOf } from "./src/usage/cost.ts";
+import { runUsage } from "./src/usage/usage_command.ts";
+import { parseUsageSettings } from "./src/usage/usage_settings.ts";
+import { type OpenedUsage, openUsage, usageLine } from "./src/usage/usage_storage.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
 export type { Logger, RequestLog } from "./src/log.ts";
+export type { PriceOf } from "./src/usage/cost.ts";
+export type { OpenedUsage, UsageStorage } from "./src/usage/usage_storage.ts";
+export type { UsageRecorder, UsageTotals } from "./src/usage/usage_recorder.ts";
+export type { UsageRecord } from "./src/usage/usage_record.ts";
 export {
   type AnthropicConfig,
   type BackendConfig,
@@ -100,6 +108,14 @@ export interface Relay {
    * the same answer.
    */
   abortInFlight: () => void;
+  /** The usage recorder and where it keeps records (the data directory's database, or memory). */
+  usage: OpenedUsage;
+}
+
+/** Options for {@linkcode createRelay}. */
+export interface RelayOptions {
+  /** Prices by upstream model and backend, for the usage records (default: the configuration's `models`). */
+  priceOf?: PriceOf;
 }
 
 // Every backend is guarded by the context preflight, and runs Anthropic's web search tool through relayx
@@ -193,6 +209,20 @@ async function modelRegistry(config: Config): Promise<ModelRegistry> {
   return createModelRegistry({ overrides: config.models, catalogue: await loadCatalogue(slices) });
 }
 
+// A request's price from the registry, by the backend that served it (a target's backend name, or the
+// backend kind of a one-backend relayx), remembered per model: the registry's lookups are not free.
+function registryPrices(config: Config, registry: ModelRegistry): PriceOf {
+  const known = new Map<string, ReturnType<PriceOf>>();
+  return (model, backend) => {
+    const key = `${backend}\u0000${model}`;
+    if (known.has(key)) return known.get(key);
+    const b = config.backends[backend] ?? Object.values(config.backends).find((c) => c.kind === backend);
+    const price = registry.lookup(model, b ? hintsOf(b) : undefined).price;
+    if (known.size < 1000) known.set(key, price);
+    return price;
+  };
+}
+
 /**
  * Builds relayx from environment variables (see the README for the names), or from a configuration
  * already parsed (`parseCommandLine`'s, with a configuration file); `env` then supplies the credentials to
@@ -212,6 +242,7 @@ async function modelRegistry(config: Config): Promise<ModelRegistry> {
 export async function createRelay(
   env: Record<string, string | undefined>,
   config: Config = parseConfig(env),
+  options: RelayOptions = {},
 ): Promise<Relay> {
   // One redactor for every credential in the environment, shared by the backend (the errors it maps),
   // the app (error answers) and the logger.
@@ -220,12 +251,17 @@ export async function createRelay(
   const fileKeys = Object.values(config.backends).map((b) => b.kind === "bedrock" ? undefined : b.apiKey);
   fileKeys.push(config.webSearch?.apiKey);
   const redact = createRedactor([...secretsOf(env), ...fileKeys]);
-  const backend = await createRouted(config, redact, await modelRegistry(config));
+  const registry = await modelRegistry(config);
+  const backend = await createRouted(config, redact, registry);
+  const usageSettings = parseUsageSettings(env, Deno.build.os);
+  const priceOf = options.priceOf ?? registryPrices(config, registry);
+  const usage = openUsage(usageSettings, { priceOf, redact });
   const cutoff = new AbortController();
   const app = createApp({
     backend,
     apiKey: config.apiKey,
     log: createLogger(config.logFormat, redact),
+    usage: usage.recorder.record,
     redact,
     tokenCounter: createTokenCounter(config.limits),
     limits: config.limits,
@@ -237,6 +273,7 @@ export async function createRelay(
     config,
     abortInFlight: () =>
       cutoff.abort(new RelayError("overloaded_error", "relayx is shutting down; retry the request")),
+    usage,
   };
 }
 
@@ -245,6 +282,11 @@ async function serve(): Promise<void> {
   try {
     const env = Deno.env.toObject();
     const command = parseCommandLine(Deno.args, env, denoFiles, VERSION);
+    if (command.kind === "usage") {
+      const code = runUsage(command.options, parseUsageSettings(env, Deno.build.os));
+      if (code !== 0) Deno.exit(code);
+      return;
+    }
     if (command.kind !== "serve") {
       console.log(command.text);
       return;
@@ -274,6 +316,7 @@ async function serve(): Promise<void> {
       `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard}${search} | export ANTHROPIC_BASE_URL=${url}`,
     );
   }
+  console.log(usageLine(relay.usage.storage));
   if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
     console.error(
       // Two lines, so that neither is wider than a terminal.

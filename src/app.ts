@@ -7,6 +7,7 @@ import { type Context, type ErrorHandler, Hono, type MiddlewareHandler } from "h
 import { errorDetail, errorEnvelope, RelayError, toRelayError } from "./errors.ts";
 import { requestId } from "./ids.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
+import type { RequestLog } from "./log.ts";
 import { createRedactor } from "./redact.ts";
 import { countTokensRoute } from "./routes/count_tokens.ts";
 import { messagesRoute } from "./routes/messages.ts";
@@ -14,6 +15,7 @@ import { getModelRoute, listModelsRoute } from "./routes/models.ts";
 import type { AppDeps, AppEnv, RequestState, RouteDeps } from "./routes/_context.ts";
 import { cors } from "./server/cors.ts";
 import { isAllowedHost, isLoopbackHost } from "./server/host_check.ts";
+import { callerOf } from "./usage/caller.ts";
 
 export type { AppDeps } from "./routes/_context.ts";
 
@@ -110,6 +112,7 @@ function lifecycle(deps: RouteDeps): MiddlewareHandler<AppEnv> {
         backend: deps.backend.kind,
         method: c.req.method,
         path: c.req.path,
+        ...callerOf(c.req.raw.headers),
         status: 0,
         total_ms: 0,
       },
@@ -198,8 +201,17 @@ export interface RelayApp {
  * ```
  */
 export function createApp(appDeps: AppDeps): RelayApp {
+  const { log, usage } = appDeps;
+  // Every place that writes the log line hands the record to the usage recorder too.
+  const both = log && usage
+    ? (entry: RequestLog) => {
+      log(entry);
+      usage(entry);
+    }
+    : log ?? usage;
   const deps: RouteDeps = {
     ...appDeps,
+    log: both,
     limits: { ...DEFAULT_LIMITS, ...appDeps.limits },
     redact: appDeps.redact ?? createRedactor([appDeps.apiKey]),
   };

@@ -9,12 +9,14 @@ import { parseArgs } from "node:util";
 import { type Config, parseConfig, parseServerConfig } from "./config.ts";
 import { ConfigError } from "./config_error.ts";
 import { parseConfigFile } from "./config_file.ts";
+import { parseUsageArgs, USAGE_HELP, type UsageOptions } from "./usage/usage_args.ts";
 
 /** What the command line asks for. */
 export type Command =
   | { kind: "serve"; config: Config; configFile?: string }
   | { kind: "help"; text: string }
-  | { kind: "version"; text: string };
+  | { kind: "version"; text: string }
+  | { kind: "usage"; options: UsageOptions };
 
 /** How the command line reaches files. */
 export interface FileAccess {
@@ -67,6 +69,8 @@ const SETTINGS: readonly (readonly [string, string, string])[] = [
   ["", "RELAYX_TOKENIZER_QUEUE", "16"],
   ["", "RELAYX_TOKENIZER_IDLE_TIMEOUT", "60 s"],
   ["", "RELAYX_PDF_TEXT_MAX_CHARS", "200000"],
+  ["", "RELAYX_DATA_DIR", "the user's data dir (~/.local/share/relayx)"],
+  ["", "RELAYX_USAGE_RETENTION_DAYS", "90"],
 ];
 
 /** The `--help` text: every setting with its flag, environment name and default (under 80 columns). */
@@ -76,6 +80,7 @@ export function helpText(version: string): string {
     "OpenAI-compatible and Anthropic-format backends.",
     "",
     "Usage: relayx [--config PATH] [--host HOST] [--port PORT] | --help | --version",
+    "       relayx usage [--by day|model|session|route] [--since 7d] [--json]",
     "Flags override the file, which overrides the environment.",
     "",
   ];
@@ -135,6 +140,10 @@ export function parseCommandLine(
   files: FileAccess,
   version: string,
 ): Command {
+  if (args[0] === "usage") {
+    const usage = parseUsageArgs(args.slice(1));
+    return usage === "help" ? { kind: "help", text: USAGE_HELP } : { kind: "usage", options: usage };
+  }
   let values;
   try {
     ({ values } = parseArgs({

@@ -17,6 +17,10 @@ export interface RequestLog {
   method: string;
   /** The request path, without the query. */
   path: string;
+  /** Claude Code's session id (`X-Claude-Code-Session-Id`), when sent. */
+  session_id?: string;
+  /** The client program (`User-Agent`'s first product, `claude-cli/2.1.3`), when sent. */
+  client?: string;
   /** The HTTP status; for a stream, how it ended (200, 499 when the client left, or the error's status). */
   status: number;
   /** The model the client asked for. */

@@ -17,6 +17,8 @@ export interface AppDeps {
   ids?: IdSource;
   /** Where the per-request line goes. */
   log?: Logger;
+  /** Receives each request's record as it ends, after `log`: the usage recorder. */
+  usage?: Logger;
   /** When set, clients must present it (`x-api-key` or `Authorization: Bearer`). */
   apiKey?: string;
   /** Counts `count_tokens` requests the backend cannot count (default: one with the default limits). */
