@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import type { RequestLog } from "../../src/log.ts";
-import { type RelayProcess, spawnRelay } from "../server/_relay_process.ts";
+import { type RelayProcess, spawnRelay, until } from "../server/_relay_process.ts";
 import { runClaude } from "../support/claude_cli.ts";
 import { type MockAnthropic, startMockAnthropic, streamEvents } from "../support/mock_anthropic.ts";
 import {
@@ -156,8 +156,16 @@ async function startRouted(): Promise<Routed> {
   };
 }
 
-/** What each mock received since `before`, and relayx's log lines since then. */
-function since(routed: Routed, before: { seen: Seen; logs: number }): { seen: Seen; logs: RequestLog[] } {
+/**
+ * What each mock received since `before`, and relayx's log lines since then, once there are `lines` of
+ * them: relayx writes a stream's line when the stream has ended, which may be just after the client saw it.
+ */
+async function since(
+  routed: Routed,
+  before: { seen: Seen; logs: number },
+  lines: number,
+): Promise<{ seen: Seen; logs: RequestLog[] }> {
+  await until(() => routed.logs().length >= before.logs + lines);
   const now = routed.seen();
   return {
     seen: {
@@ -268,7 +276,7 @@ Deno.test("relayx with a configuration file routes haiku, main model and fallbac
       const mainStream = await sdk.messages.create({ ...ask, model: "claude-opus-5-5", stream: true });
       assert.equal(await streamedText(mainStream), "main, streamed");
 
-      const got = since(routed, before);
+      const got = await since(routed, before, 4);
       assert.deepEqual(got.seen, {
         local: ["gpt-4.1-mini chat.completions", "gpt-4.1-mini chat.completions stream"],
         bedrock: [`${OPUS_PROFILE} invoke`, `${OPUS_PROFILE} invoke-with-response-stream`],
@@ -329,7 +337,7 @@ Deno.test("relayx with a configuration file routes haiku, main model and fallbac
       });
       assert.deepEqual(whole.content, [{ type: "text", text: "from the fallback, whole" }]);
 
-      const got = since(routed, before);
+      const got = await since(routed, before, 2);
       assert.deepEqual(got.seen, {
         local: [],
         bedrock: [`${OPUS_PROFILE} invoke-with-response-stream`],
@@ -364,7 +372,7 @@ Deno.test("relayx with a configuration file routes haiku, main model and fallbac
       routed.local.enqueue(textStream("The number is 42."));
       assert.equal(await claude(routed, "Ask a subagent for the number"), "The subagent says 42.");
 
-      const got = since(routed, before);
+      const got = await since(routed, before, 3);
       assert.deepEqual(got.seen, {
         local: ["gpt-4.1-mini chat.completions stream"],
         bedrock: [
@@ -400,7 +408,7 @@ Deno.test("relayx with a configuration file routes haiku, main model and fallbac
       // No retries by the CLI: the fallback happens inside relayx, within the one request.
       assert.equal(await claude(routed, "Say something", { CLAUDE_CODE_MAX_RETRIES: "0" }), "GLM took over.");
 
-      const got = since(routed, before);
+      const got = await since(routed, before, 1);
       assert.deepEqual(got.seen, {
         local: [],
         bedrock: [`${OPUS_PROFILE} invoke-with-response-stream`],
