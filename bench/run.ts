@@ -7,8 +7,9 @@
  * `--only=direct,pass,parse,relayx,relayx_file,relayx_routed,relayx_bedrock,peer` (`relayx_file`: the
  * OpenAI-compatible relayx from a one-route configuration file, which serves without the router;
  * `relayx_routed`: the same with a `NAME/MODEL` target, which goes through the router), `--rounds=N`
- * (default 1: measure the targets N times, interleaved, and report each figure's median, so that a load
- * that drifts during the run does not favour the first or the last target), `--profile[=stream|complete]` (instead of the
+ * (default 1: measure the targets N times, each round starting one target further on, and report each
+ * figure's median, so that a target's place in the run does not decide its figures; the rows of a
+ * one-round run measured later get lower rates), `--profile[=stream|complete]` (instead of the
  * table: relayx under load with `--cpu-prof`, then its top self-time functions). `BENCH_RELAYX_FLAGS`
  * adds Deno flags to relayx's command line (e.g. `--v8-flags=--max-semi-space-size=2`) to try settings.
  *
@@ -644,7 +645,11 @@ async function main(): Promise<void> {
     }
     const rounds: Row[][] = targets.map(() => []);
     for (let round = 0; round < opts.rounds; round++) {
-      for (const [i, t] of targets.entries()) {
+      // Each round starts one target further on: a target measured late in a run gets lower rates (the
+      // shared mock and load client have aged), so every target takes each place in turn.
+      for (let k = 0; k < targets.length; k++) {
+        const i = (k + round) % targets.length;
+        const t = targets[i]!;
         log(`${t.label}: starting${opts.rounds > 1 ? ` (round ${round + 1} of ${opts.rounds})` : ""}`);
         rounds[i]!.push(await measureTarget(t, upstream, opts, round));
       }
@@ -654,7 +659,7 @@ async function main(): Promise<void> {
     console.log(
       `\nrelayx bench, ${new Date().toISOString().slice(0, 16)}Z, Deno ${Deno.version.deno}, ${cpus} CPUs; ` +
         `${opts.durationMs} ms per measurement after ${opts.warmupMs} ms warm-up` +
-        (opts.rounds > 1 ? `; each figure the median of ${opts.rounds} interleaved rounds.` : "."),
+        (opts.rounds > 1 ? `; each figure the median of ${opts.rounds} rounds in rotated order.` : "."),
     );
     console.log(
       `Request: the real Claude Code 2.1.332 request (${
