@@ -25,14 +25,22 @@ import { createApp } from "./src/app.ts";
 import type { Backend } from "./src/backends/backend.ts";
 import { type BackendConfig, type Config, ConfigError, parseConfig } from "./src/config.ts";
 import { RelayError } from "./src/errors.ts";
-import { type FileAccess, parseCommandLine } from "./src/cli.ts";
+import { parseCommandLine } from "./src/cli.ts";
+import { denoFiles } from "./src/file_access.ts";
 import { createLogger } from "./src/log.ts";
+import { guardContext } from "./src/backends/context_guard.ts";
+import { loadCatalogue, slicesFor } from "./src/models/catalogue.ts";
+import type { ModelHints } from "./src/models/model_spec.ts";
+import { createModelRegistry, type ModelRegistry } from "./src/models/registry.ts";
 import { VERSION } from "./src/version.ts";
 import { createTokenCounter } from "./src/tokens/token_counter.ts";
 import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 import { isLoopbackHost } from "./src/server/host_check.ts";
 import { serveRelay } from "./src/server/serve_relay.ts";
 import { onShutdownSignals } from "./src/server/shutdown.ts";
+import { anthropicSearchMode } from "./src/translate/anthropic/providers.ts";
+import { createSearchProvider } from "./src/web_search/create_provider.ts";
+import type { SearchProvider } from "./src/web_search/search_provider.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -49,9 +57,14 @@ export {
   type RouteConfig,
   type RouteMatch,
   type RouteTarget,
+  type SearchProviderName,
+  type WebSearchConfig,
 } from "./src/config.ts";
+export type { WebSearchSpec } from "./src/web_search/web_search_tool.ts";
+export type { UserLocation } from "./src/web_search/search_provider.ts";
 export { RelayError, type RelayErrorOptions } from "./src/errors.ts";
-export type { ModelPrice, ModelSpec } from "./src/models/model_spec.ts";
+export type { ModelHints, ModelPrice, ModelProvider, ModelSpec } from "./src/models/model_spec.ts";
+export type { ModelRegistry } from "./src/models/registry.ts";
 export {
   createTokenCounter,
   type TokenCount,
@@ -89,20 +102,40 @@ export interface Relay {
   abortInFlight: () => void;
 }
 
-async function createBackend(b: BackendConfig, config: Config, redact: Redactor): Promise<Backend> {
+// Every backend is guarded by the context preflight, and runs Anthropic's web search tool through relayx
+// (src/web_search/), except an Anthropic upstream that runs server tools itself.
+async function createBackend(
+  b: BackendConfig,
+  config: Config,
+  redact: Redactor,
+  registry: ModelRegistry,
+  search: SearchProvider | undefined,
+): Promise<Backend> {
+  const { withWebSearch } = await import("./src/web_search/with_web_search.ts");
+  const mode = b.kind === "anthropic" ? anthropicSearchMode(b) : "relayx";
+  const upstream = await createUpstream(b, config, redact, registry);
+  return guardContext(withWebSearch(upstream, { provider: search, mode }));
+}
+
+async function createUpstream(
+  b: BackendConfig,
+  config: Config,
+  redact: Redactor,
+  registry: ModelRegistry,
+): Promise<Backend> {
   switch (b.kind) {
     case "openai_compatible": {
       // Each backend's SDK is loaded only when it is the one configured (the openai SDK alone is ~27 MB).
       const { createOpenAIBackend } = await import("./src/backends/openai.ts");
-      return createOpenAIBackend(b, { redact, limits: config.limits });
+      return createOpenAIBackend(b, { redact, limits: config.limits, registry });
     }
     case "bedrock": {
       const { createBedrockBackend } = await import("./src/backends/bedrock/bedrock_backend.ts");
-      return createBedrockBackend(b, { redact, limits: config.limits });
+      return createBedrockBackend(b, { redact, limits: config.limits, registry });
     }
     case "anthropic": {
       const { createAnthropicBackend } = await import("./src/backends/anthropic/anthropic_backend.ts");
-      return createAnthropicBackend(b, { redact, limits: config.limits });
+      return createAnthropicBackend(b, { redact, limits: config.limits, registry });
     }
     default: {
       const never: never = b;
@@ -121,19 +154,43 @@ function soleBackend(config: Config): BackendConfig | undefined {
   return config.backends[target.backend];
 }
 
-async function createRouted(config: Config, redact: Redactor): Promise<Backend> {
+async function createRouted(config: Config, redact: Redactor, registry: ModelRegistry): Promise<Backend> {
+  const search = config.webSearch && createSearchProvider(config.webSearch);
   const sole = soleBackend(config);
-  if (sole) return await createBackend(sole, config, redact);
+  if (sole) return await createBackend(sole, config, redact, registry, search);
   const backends: Record<string, Backend> = {};
   for (const route of config.routes) {
     for (const { backend: name } of route.to) {
       const b = config.backends[name];
       if (!b) throw new ConfigError(`${route.name}.to: no backend named ${JSON.stringify(name)}`);
-      backends[name] ??= await createBackend(b, config, redact);
+      backends[name] ??= await createBackend(b, config, redact, registry, search);
     }
   }
   const { createRouter } = await import("./src/routing/router.ts");
   return createRouter({ backends, routes: config.routes });
+}
+
+// Who serves each configured backend's models, for the registry's lookups and the catalogue slices to load.
+function hintsOf(b: BackendConfig): ModelHints {
+  switch (b.kind) {
+    case "openai_compatible":
+      return { provider: b.provider };
+    case "bedrock":
+      return { provider: "bedrock" };
+    case "anthropic":
+      return { provider: "anthropic" };
+    default: {
+      const never: never = b;
+      return never;
+    }
+  }
+}
+
+// The model registry: the configuration file's overrides over relayx's own entries, the catalogue slices
+// the configured upstreams need (imported now, so that no request waits for them), and relayx's rules.
+async function modelRegistry(config: Config): Promise<ModelRegistry> {
+  const slices = Object.values(config.backends).flatMap((b) => [...slicesFor(hintsOf(b))]);
+  return createModelRegistry({ overrides: config.models, catalogue: await loadCatalogue(slices) });
 }
 
 /**
@@ -161,8 +218,9 @@ export async function createRelay(
   // The configuration file's keys (literal or `${VAR}` of any name) are secrets too, beside the
   // environment's well-known ones.
   const fileKeys = Object.values(config.backends).map((b) => b.kind === "bedrock" ? undefined : b.apiKey);
+  fileKeys.push(config.webSearch?.apiKey);
   const redact = createRedactor([...secretsOf(env), ...fileKeys]);
-  const backend = await createRouted(config, redact);
+  const backend = await createRouted(config, redact, await modelRegistry(config));
   const cutoff = new AbortController();
   const app = createApp({
     backend,
@@ -182,25 +240,11 @@ export async function createRelay(
   };
 }
 
-// Reads only the file the command line or RELAYX_CONFIG names, or ./relayx.json when reading it is allowed
-// (under `--allow-net --allow-env` alone there is no file, and no permission prompt).
-const files: FileAccess = {
-  readTextFile: (path) => Deno.readTextFileSync(path),
-  readable(path) {
-    if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
-    try {
-      return Deno.statSync(path).isFile;
-    } catch {
-      return false;
-    }
-  },
-};
-
 async function serve(): Promise<void> {
   let relay: Relay;
   try {
     const env = Deno.env.toObject();
-    const command = parseCommandLine(Deno.args, env, files, VERSION);
+    const command = parseCommandLine(Deno.args, env, denoFiles, VERSION);
     if (command.kind !== "serve") {
       console.log(command.text);
       return;
@@ -220,18 +264,21 @@ async function serve(): Promise<void> {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const url = `http://${host}:${port}`;
   const guard = server.guarded ? " | connection guard on" : "";
+  // The provider only: a URL may carry credentials.
+  const search = config.webSearch ? ` | web search ${config.webSearch.provider}` : "";
   if (backend.kind === "router") {
     // Several backends: one line each, then each route, then the line to paste.
-    console.log(`relayx listening on ${url}${guard}\n${upstream}\nexport ANTHROPIC_BASE_URL=${url}`);
+    console.log(`relayx listening on ${url}${guard}${search}\n${upstream}\nexport ANTHROPIC_BASE_URL=${url}`);
   } else {
     console.log(
-      `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard} | export ANTHROPIC_BASE_URL=${url}`,
+      `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard}${search} | export ANTHROPIC_BASE_URL=${url}`,
     );
   }
   if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
     console.error(
-      `relayx: note: only loopback names are accepted in Host; list the names clients use for ${config.host} ` +
-        "in RELAYX_ALLOWED_HOSTS",
+      // Two lines, so that neither is wider than a terminal.
+      "relayx: note: only loopback names are accepted in Host;\n" +
+        `relayx: note: list the names clients use for ${config.host} in RELAYX_ALLOWED_HOSTS`,
     );
   }
   onShutdownSignals({

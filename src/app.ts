@@ -50,6 +50,11 @@ function finish(state: RequestState): void {
   if (state.warnings.length) record.warnings = state.warnings;
 }
 
+// Probes that clients send without a key: `/health`, and Claude Code's connectivity check (`HEAD
+// /api/hello` at every interactive start, `GET` in its first-run preflight), which carries only a
+// User-Agent even when the CLI has a key. Neither reveals anything or reaches an upstream.
+const KEYLESS_PATHS: ReadonlySet<string> = new Set(["/health", "/api/hello"]);
+
 // A web page must not be able to spend the user's upstream credentials through a local relayx, nor read
 // its answers: browsers send Origin with cross-origin requests (Claude Code and the SDKs do not), and a
 // page that rebinds its own DNS name to relayx's address sends that name as Host.
@@ -70,7 +75,7 @@ function checkAccess(c: Context<AppEnv>, apiKey: string | undefined, limits: Lim
       shouldRetry: false,
     });
   }
-  if (apiKey && c.req.path !== "/health") {
+  if (apiKey && !KEYLESS_PATHS.has(c.req.path)) {
     const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
     const given = c.req.header("x-api-key") ?? bearer ?? "";
     if (!safeEqual(given, apiKey)) {
@@ -124,10 +129,10 @@ function lifecycle(deps: RouteDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
-function errorHandler(deps: AppDeps): ErrorHandler<AppEnv> {
+function errorHandler(deps: RouteDeps): ErrorHandler<AppEnv> {
   // Backends redact what they map; this catches what reaches here by any other way (a custom backend,
   // a translator's error thrown outside the call).
-  const redact = deps.redact ?? createRedactor([deps.apiKey]);
+  const redact = deps.redact;
   return (err, c) => {
     const relay = redact.error(toRelayError(err));
     const state = c.get("state") as RequestState | undefined;
@@ -193,7 +198,11 @@ export interface RelayApp {
  * ```
  */
 export function createApp(appDeps: AppDeps): RelayApp {
-  const deps: RouteDeps = { ...appDeps, limits: { ...DEFAULT_LIMITS, ...appDeps.limits } };
+  const deps: RouteDeps = {
+    ...appDeps,
+    limits: { ...DEFAULT_LIMITS, ...appDeps.limits },
+    redact: appDeps.redact ?? createRedactor([appDeps.apiKey]),
+  };
   const app = new Hono<AppEnv>();
   if (deps.limits.corsOrigins.length) app.use("*", cors(deps.limits.corsOrigins));
   app.use("*", lifecycle(deps));
@@ -202,6 +211,9 @@ export function createApp(appDeps: AppDeps): RelayApp {
   app.get("/v1/models", (c) => listModelsRoute(c, deps));
   app.get("/v1/models/:id", (c) => getModelRoute(c, deps));
   app.get("/health", (c) => c.json({ status: "ok", backend: deps.backend.kind }));
+  // Claude Code's connectivity probe: it only needs a 200 (a 404 stops its first-run check). Hono answers
+  // HEAD with the GET route's headers and no body.
+  app.get("/api/hello", (c) => c.json({ message: "hello" }));
   app.notFound((c) => {
     throw new RelayError("not_found_error", `Not found: ${c.req.method} ${c.req.path}`);
   });

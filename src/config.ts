@@ -8,6 +8,13 @@ import { type Limits, parseLimits } from "./limits.ts";
 import type { ModelSpec } from "./models/model_spec.ts";
 import type { BedrockApi } from "./translate/bedrock/bedrock_models.ts";
 import { detectProvider, type ProviderName, PROVIDERS } from "./translate/openai/providers.ts";
+import {
+  SEARCH_PROVIDERS,
+  type SearchProviderName,
+  type WebSearchConfig,
+} from "./web_search/search_provider.ts";
+
+export type { SearchProviderName, WebSearchConfig };
 
 /** Settings of the OpenAI-compatible backend. */
 export interface OpenAIConfig {
@@ -59,6 +66,11 @@ export interface AnthropicConfig {
   apiKey: string;
   /** When set, every request goes to this model; otherwise the client's model name passes through. */
   model?: string;
+  /**
+   * Who runs Anthropic's web search tool: `upstream` (it runs server tools itself) or `relayx`; absent,
+   * `upstream` for api.anthropic.com and `relayx` elsewhere.
+   */
+  webSearch?: "relayx" | "upstream";
 }
 
 /** One backend's settings. */
@@ -115,6 +127,8 @@ export interface Config {
   models: Record<string, ModelSpec>;
   /** Log format. */
   logFormat: "json" | "text" | "off";
+  /** The search service relayx runs Anthropic's web search tool with; none: searches answer `unavailable`. */
+  webSearch?: WebSearchConfig;
   /** Timeouts and limits, inbound and upstream. */
   limits: Limits;
 }
@@ -262,5 +276,58 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
   if (logRaw !== "json" && logRaw !== "text" && logRaw !== "off") {
     throw new ConfigError(`LOG_FORMAT: expected json, text or off, got "${logRaw}"`);
   }
-  return { host, port, apiKey, logFormat: logRaw, limits: parseLimits(env) };
+  const webSearch = parseWebSearch(env);
+  return {
+    host,
+    port,
+    apiKey,
+    logFormat: logRaw,
+    limits: parseLimits(env),
+    ...(webSearch ? { webSearch } : {}),
+  };
+}
+
+/**
+ * Checks the search settings, wherever they come from (`at` names them in the error): SearXNG needs its
+ * URL, Brave and Tavily a key; a URL must be one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(
+ *   () => checkWebSearch({ provider: "searxng" }, { url: "WEB_SEARCH_URL", apiKey: "WEB_SEARCH_API_KEY" }),
+ *   new ConfigError("WEB_SEARCH_URL: required for searxng (the instance's base URL)"),
+ * );
+ * ```
+ * @throws {ConfigError} naming the setting that is missing or wrong.
+ */
+export function checkWebSearch(
+  config: WebSearchConfig,
+  at: { url: string; apiKey: string },
+): WebSearchConfig {
+  if (config.url !== undefined && !URL.canParse(config.url)) {
+    throw new ConfigError(`${at.url}: not a URL: "${config.url}"`);
+  }
+  if (config.provider === "searxng" && !config.url) {
+    throw new ConfigError(`${at.url}: required for searxng (the instance's base URL)`);
+  }
+  if (config.provider !== "searxng" && !config.apiKey) {
+    throw new ConfigError(`${at.apiKey}: required for ${config.provider}`);
+  }
+  return config;
+}
+
+function parseWebSearch(env: Record<string, string | undefined>): WebSearchConfig | undefined {
+  const raw = env.WEB_SEARCH_PROVIDER?.trim();
+  if (!raw) return undefined;
+  if (!(SEARCH_PROVIDERS as readonly string[]).includes(raw)) {
+    throw new ConfigError(`WEB_SEARCH_PROVIDER: expected ${SEARCH_PROVIDERS.join(", ")}, got "${raw}"`);
+  }
+  const url = env.WEB_SEARCH_URL?.trim() || undefined;
+  const apiKey = env.WEB_SEARCH_API_KEY?.trim() || undefined;
+  return checkWebSearch(
+    { provider: raw as SearchProviderName, ...(url ? { url } : {}), ...(apiKey ? { apiKey } : {}) },
+    { url: "WEB_SEARCH_URL", apiKey: "WEB_SEARCH_API_KEY" },
+  );
 }

@@ -5,10 +5,19 @@
  * @module
  */
 import { z } from "zod";
-import type { BackendConfig, BedrockConfig, OpenAIConfig, RouteConfig, RouteTarget } from "./config.ts";
+import {
+  type BackendConfig,
+  type BedrockConfig,
+  checkWebSearch,
+  type OpenAIConfig,
+  type RouteConfig,
+  type RouteTarget,
+  type WebSearchConfig,
+} from "./config.ts";
 import { ConfigError } from "./config_error.ts";
 import type { ModelSpec } from "./models/model_spec.ts";
 import { detectProvider, type ProviderName, PROVIDERS } from "./translate/openai/providers.ts";
+import { SEARCH_PROVIDERS, type SearchProviderName } from "./web_search/search_provider.ts";
 
 const url = z.string().refine((s) => URL.canParse(s), "not a URL");
 const name = z.string().min(1);
@@ -40,9 +49,20 @@ const anthropicBackend = z.strictObject({
   baseUrl: url,
   apiKey: z.string().optional(),
   model: name.optional(),
+  webSearch: z.enum(["relayx", "upstream"]).optional(),
+});
+
+const webSearch = z.strictObject({
+  provider: z.enum(SEARCH_PROVIDERS as [SearchProviderName, ...SearchProviderName[]]),
+  url: url.optional(),
+  apiKey: z.string().optional(),
 });
 
 const backend = z.discriminatedUnion("type", [openaiBackend, bedrockBackend, anthropicBackend]);
+
+// A target is "NAME/MODEL" split at the first "/": a name holding one, or none at all, could never be
+// named by a target.
+const backendName = z.string().regex(/^[^/]+$/, 'a backend name must be non-empty, without "/"');
 
 // A target is "NAME" or "NAME/MODEL", split at the first "/" (model ids hold "/" and ":").
 const target = z.string().regex(/^[^/]+(?:\/.+)?$/, 'expected "NAME" or "NAME/MODEL"');
@@ -80,9 +100,10 @@ const model = z.strictObject({
 /** The schema of `relayx.json`; {@linkcode configFileJsonSchema} is its JSON Schema. */
 export const configFileSchema = z.strictObject({
   $schema: z.string().optional(),
-  backends: z.record(name, backend).refine((b) => Object.keys(b).length > 0, "at least one backend"),
+  backends: z.record(backendName, backend).refine((b) => Object.keys(b).length > 0, "at least one backend"),
   routes: z.array(route).min(1).optional(),
   models: z.record(name, model).optional(),
+  webSearch: webSearch.optional(),
 });
 
 /** The file as written (after `${VAR}` substitution). */
@@ -96,6 +117,8 @@ export interface FileSettings {
   routes: RouteConfig[];
   /** Model facts by upstream model id. */
   models: Record<string, ModelSpec>;
+  /** The search service, when the file names one (else the environment's, if any). */
+  webSearch?: WebSearchConfig;
 }
 
 /**
@@ -105,7 +128,7 @@ export interface FileSettings {
  * @example
  * ```ts
  * const schema = configFileJsonSchema();
- * console.log(Object.keys(schema.properties as object)); // ["$schema", "backends", "routes", "models"]
+ * console.log(Object.keys(schema.properties as object)); // ["$schema", "backends", "routes", "models", "webSearch"]
  * ```
  */
 export function configFileJsonSchema(): Record<string, unknown> {
@@ -117,12 +140,15 @@ function pathOf(path: readonly PropertyKey[]): string {
   let out = "";
   for (const key of path) {
     if (typeof key === "number") out += `[${key}]`;
+    // A key that would read as something else (empty, or holding "/", "." or a space) is quoted.
+    else if (typeof key === "string" && /^$|[/.\s"[\]]/.test(key)) out += `[${JSON.stringify(key)}]`;
     else out += out === "" ? String(key) : `.${String(key)}`;
   }
   return out || "(top level)";
 }
 
-// Replaces every ${VAR} inside every string value; a missing variable stops relayx naming it and where.
+// Replaces every ${VAR} inside every string value; a missing or empty variable stops relayx naming it and
+// where.
 function substitute(value: unknown, env: Record<string, string | undefined>, path: PropertyKey[]): unknown {
   if (typeof value === "string") {
     // `${ NAME }`, `${1X}` or an unclosed `${` would otherwise reach the upstream as literal text (a key).
@@ -134,8 +160,11 @@ function substitute(value: unknown, env: Record<string, string | undefined>, pat
     }
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
       const got = env[variable];
-      if (got === undefined) {
-        throw new ConfigError(`${pathOf(path)}: environment variable ${variable} is not set`);
+      // An empty value is as good as none: `"apiKey": ""` would reach the upstream as a missing key.
+      if (got === undefined || got === "") {
+        throw new ConfigError(
+          `${pathOf(path)}: environment variable ${variable} is ${got === undefined ? "not set" : "empty"}`,
+        );
       }
       return got;
     });
@@ -244,9 +273,13 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
   const parsed = configFileSchema.safeParse(substitute(raw, env, []));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const message = issue?.code === "unrecognized_keys"
-      ? `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`
-      : issue?.message ?? "invalid";
+    let message = issue?.message ?? "invalid";
+    if (issue?.code === "unrecognized_keys") {
+      message = `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+    } else if (issue?.code === "invalid_key") {
+      // zod's own message is "Invalid key in record"; the key's issue says what is wrong with it.
+      message = issue.issues[0]?.message ?? message;
+    }
     throw new ConfigError(`${pathOf(issue?.path ?? [])}: ${message}`.replace(/\s+/g, " "));
   }
   const file = parsed.data;
@@ -254,7 +287,7 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
   for (const [key, b] of Object.entries(file.backends)) {
     switch (b.type) {
       case "openai":
-        backends[key] = openai(b, `backends.${key}`);
+        backends[key] = openai(b, pathOf(["backends", key]));
         break;
       case "bedrock":
         backends[key] = bedrock(b, env);
@@ -265,6 +298,7 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
           baseUrl: b.baseUrl.replace(/\/+$/, ""),
           apiKey: b.apiKey ?? "",
           model: b.model,
+          ...(b.webSearch ? { webSearch: b.webSearch } : {}),
         };
         break;
       default: {
@@ -276,5 +310,7 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
   const routes = file.routes
     ? file.routes.map((r, i) => toRoute(r, i, backends))
     : [{ name: "routes[0]", match: {}, to: Object.keys(backends).map((b) => ({ backend: b })) }];
-  return { backends, routes, models: file.models ?? {} };
+  const search = file.webSearch &&
+    checkWebSearch(file.webSearch, { url: "webSearch.url", apiKey: "webSearch.apiKey" });
+  return { backends, routes, models: file.models ?? {}, ...(search ? { webSearch: search } : {}) };
 }

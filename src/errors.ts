@@ -29,6 +29,11 @@ export interface RelayErrorOptions {
   shouldRetry?: boolean;
   /** The underlying error, kept for logs (never rendered). */
   cause?: unknown;
+  /**
+   * True for a failure inside relayx itself (a bug), not an upstream's answer: the router neither falls
+   * back on it nor cools the target down. {@linkcode toRelayError} sets it for anything not a RelayError.
+   */
+  internal?: boolean;
 }
 
 /**
@@ -52,6 +57,8 @@ export class RelayError extends Error {
   readonly retryAfter?: string;
   /** Value for the `x-should-retry` response header. */
   readonly shouldRetry?: boolean;
+  /** A failure inside relayx itself, not an upstream's answer (see {@linkcode RelayErrorOptions.internal}). */
+  readonly internal: boolean;
 
   /** Creates the error; its status is the one `type` implies unless `options.status` says otherwise. */
   constructor(type: ErrorType, message: string, options: RelayErrorOptions = {}) {
@@ -61,6 +68,7 @@ export class RelayError extends Error {
     this.status = options.status ?? STATUS_OF[type];
     this.retryAfter = options.retryAfter;
     this.shouldRetry = options.shouldRetry;
+    this.internal = options.internal ?? false;
   }
 }
 
@@ -120,10 +128,13 @@ export function errorTypeForStatus(status: number): ErrorType {
   }
 }
 
-/** Turns anything thrown into a RelayError (unexpected errors become a 500 without internals). */
+/**
+ * Turns anything thrown into a RelayError: unexpected errors (bugs; every upstream failure is mapped to
+ * a RelayError where it happens) become a 500 without internals, marked `internal`.
+ */
 export function toRelayError(err: unknown): RelayError {
   if (err instanceof RelayError) return err;
-  return new RelayError("api_error", "Internal error in relayx", { cause: err });
+  return new RelayError("api_error", "Internal error in relayx", { cause: err, internal: true });
 }
 
 /**

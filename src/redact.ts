@@ -129,6 +129,7 @@ function build(secrets: readonly string[]): Redactor {
         retryAfter,
         shouldRetry: err.shouldRetry,
         cause,
+        internal: err.internal,
       });
     },
     with: (more) => build([...secrets, ...clean(more)]),
@@ -174,11 +175,13 @@ const SECRET_VARIABLES = [
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
   "AWS_BEARER_TOKEN_BEDROCK",
+  "WEB_SEARCH_API_KEY",
 ];
 
 /**
  * The values of the environment's credential variables (`RELAYX_API_KEY`, `OPENAI_API_KEY`,
- * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_BEARER_TOKEN_BEDROCK`).
+ * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_BEARER_TOKEN_BEDROCK`,
+ * `WEB_SEARCH_API_KEY`).
  *
  * @example
  * ```ts

@@ -231,15 +231,35 @@ Deno.test("createApp() serves messages, counts, models and health", async (t) =>
     const res = await post("/v1/messages", {
       body: body({
         tools: [
-          { type: "web_search_20250305", name: "web_search" },
+          { type: "code_execution_20250522", name: "code_execution" },
           { name: "Bash", input_schema: { type: "object" } },
         ],
       }),
     });
     assert.equal(res.status, 200);
-    assert.match(res.headers.get("x-relayx-warnings") ?? "", /web_search/);
+    assert.match(res.headers.get("x-relayx-warnings") ?? "", /code_execution/);
     assert.deepEqual(backend.calls[0]?.request.tools?.map((t) => t.name), ["Bash"]);
   });
+
+  await t.step(
+    "the web search tool goes to the backend in the call context, not among the tools",
+    async () => {
+      const { post, backend } = setup();
+      const res = await post("/v1/messages", {
+        body: body({
+          tools: [
+            { type: "web_search_20250305", name: "web_search", max_uses: 3, allowed_domains: ["deno.com"] },
+            { name: "Bash", input_schema: { type: "object" } },
+          ],
+        }),
+      });
+      assert.equal(res.status, 200);
+      assert.doesNotMatch(res.headers.get("x-relayx-warnings") ?? "", /web_search/);
+      assert.deepEqual(backend.calls[0]?.request.tools?.map((t) => t.name), ["Bash"]);
+      assert.equal(backend.calls[0]?.ctx.webSearch?.maxUses, 3);
+      assert.deepEqual(backend.calls[0]?.ctx.webSearch?.allowedDomains, ["deno.com"]);
+    },
+  );
 
   await t.step("count_tokens answers input_tokens", async () => {
     const { sdk } = setup();

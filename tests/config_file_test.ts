@@ -121,6 +121,24 @@ Deno.test("parseConfigFile(): every error names its path in one line", async (t)
       "backends.g.apiKey: environment variable NOPE is not set",
     ],
     [
+      "an empty variable",
+      { backends: { g: { ...ok, apiKey: "${EMPTY_KEY}" } } },
+      { EMPTY_KEY: "" },
+      "backends.g.apiKey: environment variable EMPTY_KEY is empty",
+    ],
+    [
+      "an empty backend name",
+      { backends: { "": ok } },
+      {},
+      'backends[""]: a backend name must be non-empty, without "/"',
+    ],
+    [
+      "a backend name with a slash",
+      { backends: { "ollama/local": ok } },
+      {},
+      'backends["ollama/local"]: a backend name must be non-empty, without "/"',
+    ],
+    [
       "a malformed reference",
       { backends: { g: { ...ok, apiKey: "${ ZAI_KEY }" } } },
       {},
@@ -223,6 +241,6 @@ Deno.test("src/relayx.schema.json is the JSON Schema of the parser's schema", as
   assert.deepEqual(backend, [
     ["type", "baseUrl", "apiKey", "provider", "model", "smallModel", "maxOutputTokens"],
     ["type", "region", "profile", "api", "model", "smallModel", "endpoint", "maxOutputTokens"],
-    ["type", "baseUrl", "apiKey", "model"],
+    ["type", "baseUrl", "apiKey", "model", "webSearch"],
   ]);
 });

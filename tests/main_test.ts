@@ -250,7 +250,8 @@ Deno.test("main.ts routes to an Anthropic-format upstream, its thinking signatur
       thinking: { type: "enabled", budget_tokens: 1024 },
       messages: [{ role: "user", content: "2+2?" }],
     });
-    assert.deepEqual(first.content[0], thinking);
+    // With two backends the client holds it tagged with its backend; glm gets it back as it made it.
+    assert.deepEqual(first.content[0], { ...thinking, signature: `relayx1.o.glm.${thinking.signature}` });
     glm.enqueue(message([{ type: "text", text: "Five." }]));
     await client.messages.create({
       model: "claude-opus-4-5",
@@ -311,8 +312,8 @@ Deno.test("main.ts stops at start with one line naming a bad variable", async ()
   assert.match(err, /^relayx: configuration error: OPENAI_BASE_URL: /);
 });
 
-Deno.test("deno serve --parallel serve.ts serves the default export without a second listener", async () => {
-  await using mock = await startMockOpenAI();
+/** Runs `deno serve --parallel` on serve.ts with a free port; `stop` ends it and returns its output. */
+function startDenoServe(flags: string[], env: Record<string, string>, args: string[] = []) {
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = probe.addr.port;
   probe.close();
@@ -320,39 +321,58 @@ Deno.test("deno serve --parallel serve.ts serves the default export without a se
     args: [
       "serve",
       "--parallel",
-      "--allow-net",
-      "--allow-env",
+      ...flags,
       "--host",
       "127.0.0.1",
       "--port",
       String(port),
       "serve.ts",
+      ...args,
     ],
     cwd: root,
     clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "/tmp",
-      NO_COLOR: "1",
-      LLM_BACKEND: "openai_compatible",
-      OPENAI_BASE_URL: mock.url,
-      OPENAI_API_KEY: "sk-test",
-      OPENAI_PROVIDER: "openai",
-    },
+    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/tmp", NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   // Read its output from the start, so that a full pipe can never block it.
   const output = child.output();
-  try {
+  const url = `http://127.0.0.1:${port}`;
+  const ready = async () => {
     let health: unknown;
     for (let i = 0; i < 100 && health === undefined; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      health = await fetch(`http://127.0.0.1:${port}/health`, { headers: { connection: "close" } })
+      health = await fetch(`${url}/health`, { headers: { connection: "close" } })
         .then((r) => r.json(), () => undefined);
     }
-    assert.deepEqual(health, { status: "ok", backend: "openai_compatible" });
-    const res = await fetch(`http://127.0.0.1:${port}/v1/messages`, {
+    return health;
+  };
+  const stop = async () => {
+    child.kill("SIGTERM");
+    // deno serve drains before it exits; a server that does not stop in time is killed, not waited on.
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, 5000);
+    const out = await output;
+    clearTimeout(timer);
+    return { stdout: new TextDecoder().decode(out.stdout), stderr: new TextDecoder().decode(out.stderr) };
+  };
+  return { url, ready, stop };
+}
+
+Deno.test("deno serve --parallel serve.ts serves the default export without a second listener", async () => {
+  await using mock = await startMockOpenAI();
+  const server = startDenoServe(["--allow-net", "--allow-env"], {
+    LLM_BACKEND: "openai_compatible",
+    OPENAI_BASE_URL: mock.url,
+    OPENAI_API_KEY: "sk-test",
+    OPENAI_PROVIDER: "openai",
+  });
+  try {
+    assert.deepEqual(await server.ready(), { status: "ok", backend: "openai_compatible" });
+    const res = await fetch(`${server.url}/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json", connection: "close" },
       body: JSON.stringify({
@@ -364,18 +384,51 @@ Deno.test("deno serve --parallel serve.ts serves the default export without a se
     assert.equal(res.status, 200);
     assert.equal((await res.json()).type, "message");
   } finally {
-    child.kill("SIGTERM");
-    // deno serve drains before it exits; a server that does not stop in time is killed, not waited on.
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, 5000);
-    const out = await output;
-    clearTimeout(timer);
-    const stderr = new TextDecoder().decode(out.stderr);
+    const { stdout, stderr } = await server.stop();
     assert.doesNotMatch(stderr, /AddrInUse|Uncaught/, stderr);
     // relayx's own start-up line belongs to `deno run`; under `deno serve` the runtime listens.
-    assert.doesNotMatch(new TextDecoder().decode(out.stdout), /relayx listening/);
+    assert.doesNotMatch(stdout, /relayx listening/);
+  }
+});
+
+Deno.test("deno serve serve.ts reads the configuration file named after the module", async () => {
+  await using mock = await startMockOpenAI();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/relayx.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      backends: {
+        local: { type: "openai", baseUrl: mock.url, apiKey: "${LOCAL_KEY}", model: "from-the-file" },
+      },
+      routes: [{ to: "local" }],
+    }),
+  );
+  const server = startDenoServe(
+    ["--allow-net", "--allow-env", `--allow-read=${file}`],
+    { LOCAL_KEY: "sk-file-key" },
+    ["--config", file],
+  );
+  try {
+    assert.deepEqual(await server.ready(), { status: "ok", backend: "openai_compatible" });
+    mock.enqueue(completion({ text: "served by the file's backend" }));
+    const res = await fetch(`${server.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", connection: "close" },
+      body: JSON.stringify({
+        model: "claude-opus-5-5",
+        max_tokens: 20,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).content[0].text, "served by the file's backend");
+    const sent = mock.requests.at(-1);
+    assert.equal(sent?.headers.authorization, "Bearer sk-file-key");
+    assert.equal((sent?.body as { model?: string }).model, "from-the-file");
+  } finally {
+    const { stderr } = await server.stop();
+    await Deno.remove(dir, { recursive: true });
+    assert.doesNotMatch(stderr, /Uncaught|configuration error/, stderr);
   }
 });

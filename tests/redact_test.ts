@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { RelayError } from "../src/errors.ts";
+import { RelayError, toRelayError } from "../src/errors.ts";
 import { createRedactor, MAX_TEXT, REDACTED, secretsOf } from "../src/redact.ts";
 
 const KEY = "relayx-configured-Zq7w3P";
@@ -149,6 +149,11 @@ Deno.test("Redactor.error() redacts message, retry-after and causes, and keeps t
   assert.equal(clean.cause.message, `error sending request: ${REDACTED}: inner ${REDACTED}`);
   const plain = new RelayError("invalid_request_error", "messages: Required");
   assert.equal(redact.error(plain), plain);
+  assert.equal(clean.internal, false);
+  // A bug inside relayx stays marked as one (the router must not fall back on it).
+  const bug = redact.error(toRelayError(new TypeError(`cannot read ${KEY}`)));
+  assert.equal(bug.internal, true);
+  assert.equal(bug.message, "Internal error in relayx");
 });
 
 Deno.test("secretsOf() reads the credential variables and nothing else", () => {

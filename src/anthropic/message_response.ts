@@ -29,7 +29,59 @@ export interface Usage {
   output_tokens_details?: { thinking_tokens: number } | null;
   /** The capacity that served the request. */
   service_tier?: "standard";
+  /** The server tools run for this answer (relayx's own web search). */
+  server_tool_use?: ServerToolUsage;
 }
+
+/** How many server tool calls an answer made. */
+export interface ServerToolUsage {
+  /** Web searches run. */
+  web_search_requests: number;
+}
+
+/** A server tool call (relayx runs `web_search` itself). */
+export type ServerToolUseBlock = {
+  /** Tells the block kinds apart. */
+  type: "server_tool_use";
+  /** `srvtoolu_...`. */
+  id: string;
+  /** The server tool's name (`web_search`). */
+  name: string;
+  /** Its input (`{ query }`). */
+  input: Record<string, unknown>;
+};
+
+/** One result of a web search. */
+export interface WebSearchResult {
+  /** Tells the items apart. */
+  type: "web_search_result";
+  /** The page's URL. */
+  url: string;
+  /** The page's title. */
+  title: string;
+  /** The page's text, in a token only the server that made it reads back (relayx's own). */
+  encrypted_content: string;
+  /** When the page was published, as the search service said it; null when it did not. */
+  page_age: string | null;
+}
+
+/** A web search that found nothing to give. */
+export interface WebSearchToolResultError {
+  /** Tells the items apart. */
+  type: "web_search_tool_result_error";
+  /** Why. */
+  error_code: "too_many_requests" | "invalid_input" | "max_uses_exceeded" | "query_too_long" | "unavailable";
+}
+
+/** The result of a `server_tool_use` web search. */
+export type WebSearchToolResultBlock = {
+  /** Tells the block kinds apart. */
+  type: "web_search_tool_result";
+  /** The id of the `server_tool_use` block it answers. */
+  tool_use_id: string;
+  /** The results, or the error. */
+  content: WebSearchResult[] | WebSearchToolResultError;
+};
 
 /** A text block in a response. */
 export interface ResponseTextBlock {
@@ -44,7 +96,9 @@ export type ResponseBlock =
   | ResponseTextBlock
   | { type: "tool_use"; id: string; name: string; input: unknown }
   | ThinkingBlock
-  | RedactedThinkingBlock;
+  | RedactedThinkingBlock
+  | ServerToolUseBlock
+  | WebSearchToolResultBlock;
 
 /** A complete (non-stream) response message. */
 export interface MessageResponse {

@@ -4,14 +4,22 @@
  * @module
  */
 import type { RedactedThinkingBlock } from "./content_block.ts";
-import type { ErrorType, MessageResponse, StopReason } from "./message_response.ts";
+import type {
+  ErrorType,
+  MessageResponse,
+  ServerToolUsage,
+  StopReason,
+  WebSearchToolResultBlock,
+} from "./message_response.ts";
 
 /** A content block as it is announced in `content_block_start`. */
 export type StartBlock =
   | { type: "text"; text: "" }
   | { type: "tool_use"; id: string; name: string; input: Record<string, never> }
   | { type: "thinking"; thinking: ""; signature: "" }
-  | RedactedThinkingBlock;
+  | RedactedThinkingBlock
+  | { type: "server_tool_use"; id: string; name: string; input: Record<string, never> }
+  | WebSearchToolResultBlock;
 
 /** An incremental update to the open content block. */
 export type BlockDelta =
@@ -32,6 +40,8 @@ export interface DeltaUsage {
   cache_read_input_tokens?: number;
   /** How many of the output tokens were thinking, when the upstream says. */
   output_tokens_details?: { thinking_tokens: number } | null;
+  /** The server tools run for this answer, in the final `message_delta`. */
+  server_tool_use?: ServerToolUsage;
 }
 
 /** One server-sent event of a streamed response. */

@@ -9,7 +9,9 @@ import type {
   MessagesRequest,
   StreamEvent,
 } from "../anthropic/types.ts";
+import type { ModelSpec } from "../models/model_spec.ts";
 import type { IdSource } from "../translate/id_source.ts";
+import type { WebSearchSpec } from "../web_search/web_search_tool.ts";
 
 export type { IdSource };
 
@@ -25,6 +27,11 @@ export interface CallContext {
   warn(message: string): void;
   /** Id generation. */
   ids: IdSource;
+  /**
+   * The request's `web_search` server tool, which relayx runs itself (`src/web_search/`); the messages route
+   * takes it out of the tools before preparing the request.
+   */
+  webSearch?: WebSearchSpec;
   /** The router reports its trace here whenever it changes (a route chosen, a target tried), for the log line. */
   routed?: (trace: RouteTrace) => void;
 }
@@ -49,6 +56,10 @@ export interface ModelInfo {
   display_name: string;
   /** What it resolves to upstream. */
   upstream: string;
+  /** The upstream model's context window, where the lister knows it (the router fills it in per target). */
+  contextWindow?: number;
+  /** The upstream model's output cap, where the lister knows it. */
+  maxOutputTokens?: number;
 }
 
 /** The backend kinds relayx has. */
@@ -75,6 +86,11 @@ export interface Backend {
   countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number | undefined>;
   /** The models `GET /v1/models` lists. */
   listModels(): Promise<ModelInfo[]>;
+  /**
+   * What the model registry knows of an upstream model as this backend serves it (limits, vision, PDFs);
+   * absent on backends without a registry. Drives `/v1/models` limits and the context preflight.
+   */
+  modelSpec?(model: string): ModelSpec;
   /** One line for the start-up banner: upstream host and model(s). */
   describe(): Promise<string>;
 }

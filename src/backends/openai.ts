@@ -31,6 +31,7 @@ import type {
 } from "../anthropic/types.ts";
 import { claudeFamily } from "../anthropic/claude_names.ts";
 import type { OpenAIConfig } from "../config.ts";
+import { createModelRegistry, type ModelRegistry } from "../models/registry.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
 import { DEFAULT_LIMITS, type Limits } from "../limits.ts";
 import { PROVIDERS } from "../translate/openai/providers.ts";
@@ -41,6 +42,7 @@ import { createOpenAIClient } from "./openai/client.ts";
 import { completeChat } from "./openai/complete_chat.ts";
 import { openAIMediaCaps } from "./openai/media_caps.ts";
 import { listModels } from "./openai/model_list.ts";
+import { answeringPrewarm } from "./prewarm.ts";
 import { completeWithMedia, type MediaPlan, streamWithMedia } from "./with_media.ts";
 import type { UpstreamLimits } from "./upstream_watch.ts";
 
@@ -50,6 +52,8 @@ export type { OpenAIConfig } from "../config.ts";
 export type { Redactor } from "../redact.ts";
 export type { ProviderName } from "../translate/openai/providers.ts";
 export type { UpstreamLimits } from "./upstream_watch.ts";
+export type { ModelHints, ModelPrice, ModelProvider, ModelSpec } from "../models/model_spec.ts";
+export type { ModelRegistry } from "../models/registry.ts";
 
 /** Options for {@linkcode createOpenAIBackend}. */
 export interface OpenAIBackendOptions {
@@ -63,6 +67,11 @@ export interface OpenAIBackendOptions {
    * take no PDFs.
    */
   limits?: UpstreamLimits & Partial<Pick<Limits, "pdfTextMaxChars">>;
+  /**
+   * What relayx knows of upstream models: output caps, context windows, vision (default: relayx's own
+   * entries and rules, without the catalogue; `main.ts` passes the full registry).
+   */
+  registry?: ModelRegistry;
 }
 
 /**
@@ -85,6 +94,8 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
   const limits = options.limits ?? DEFAULT_LIMITS;
   // The SDK's own timeout is a backstop only: relayx's watch (a second sooner) ends calls first.
   const backstopMs = limits.upstreamConnectMs + limits.upstreamHeadersMs + 1000;
+  const registry = options.registry ?? createModelRegistry();
+  const hints = { provider: config.provider };
   const call: OpenAICall = {
     config,
     client: createOpenAIClient(config, options.fetch ?? fetch, backstopMs),
@@ -92,14 +103,15 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
     redact: options.redact ?? createRedactor([config.apiKey]),
     limits,
     label: upstreamLabel(config.baseUrl),
+    spec: (model) => registry.lookup(model, hints),
   };
   const stream = chatStream(call);
-  const caps = openAIMediaCaps(call.provider);
   const media: MediaPlan = {
-    caps: () => caps,
+    caps: (model) => openAIMediaCaps(call.provider, call.spec(model)),
     pdfTextMaxChars: limits.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
   };
-  return {
+  // `max_tokens: 0` (a cache pre-warm) is answered without the upstream: see prewarm.ts.
+  return answeringPrewarm({
     kind: "openai_compatible",
 
     resolveModel(model: string): Promise<string> {
@@ -127,8 +139,10 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
       return Promise.resolve(listModels(config));
     },
 
+    modelSpec: call.spec,
+
     describe(): Promise<string> {
       return Promise.resolve(describeOpenAI(config));
     },
-  };
+  });
 }

@@ -18,7 +18,7 @@ import type {
 } from "../anthropic/types.ts";
 import { RelayError } from "../errors.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
-import { PdfReadError } from "./pdf_text.ts";
+import { PdfReadError, PdfTimeoutError } from "./pdf_text.ts";
 import { InvalidBase64Error, PdfTextCache } from "./pdf_text_cache.ts";
 
 /** What a target model takes, as far as media go. */
@@ -107,6 +107,15 @@ async function _pdfAsText(b: DocumentBlock, path: string, run: _Run): Promise<Te
   try {
     text = await run.cache.text(b.source.data, { title: b.title ?? undefined, maxChars: run.maxChars });
   } catch (err) {
+    if (err instanceof PdfTimeoutError) {
+      // Not the client's fault, and not a reason to fail the turn: the model is told what is missing.
+      run.warn(`document: ${err.message}; a note was sent instead`);
+      const title = b.title ? ` "${b.title.replaceAll('"', "'")}"` : "";
+      return {
+        type: "text",
+        text: `[PDF${title}: ${err.message}, so its content could not be given to this model]`,
+      };
+    }
     if (!(err instanceof PdfReadError || err instanceof InvalidBase64Error)) throw err;
     throw new RelayError("invalid_request_error", `${path}.source.data: ${err.message}`, {
       shouldRetry: false,

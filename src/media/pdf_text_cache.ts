@@ -7,7 +7,7 @@
  * @module
  */
 import { base64ToBytes } from "../translate/_encoding.ts";
-import { pdfText, type PdfTextOptions } from "./pdf_text.ts";
+import { type PdfReader, pdfText, type PdfTextOptions } from "./pdf_text.ts";
 
 /** How much the cache holds. */
 export interface PdfTextCacheLimits {
@@ -47,10 +47,12 @@ export class PdfTextCache {
   #limits: PdfTextCacheLimits;
   #entries = new Map<string, _Entry>();
   #keyChars = 0;
+  #read: PdfReader["text"];
 
-  /** Creates an empty cache. */
-  constructor(limits: PdfTextCacheLimits) {
+  /** Creates an empty cache in front of `reader` (default: relayx's shared reader, {@linkcode pdfText}). */
+  constructor(limits: PdfTextCacheLimits, reader?: PdfReader) {
     this.#limits = limits;
+    this.#read = reader ? (data, options) => reader.text(data, options) : pdfText;
   }
 
   /** PDFs remembered now. */
@@ -61,7 +63,8 @@ export class PdfTextCache {
   /**
    * The text of the PDF whose bytes `base64` encodes, as {@linkcode pdfText} renders it.
    *
-   * @throws {InvalidBase64Error} for data that is not base64; {@linkcode PdfReadError} for an unreadable PDF.
+   * @throws {InvalidBase64Error} for data that is not base64; {@linkcode PdfReadError} for an unreadable
+   * PDF; {@linkcode PdfTimeoutError} when reading it took too long (not remembered either).
    */
   text(base64: string, options: PdfTextOptions): Promise<string> {
     const hit = this.#entries.get(base64);
@@ -72,7 +75,7 @@ export class PdfTextCache {
       return hit.text;
     }
     if (hit) this.#drop(base64);
-    const text = _extract(base64, options);
+    const text = _extract(base64, options, this.#read);
     if (base64.length <= this.#limits.maxKeyChars) {
       this.#entries.set(base64, { title: options.title, maxChars: options.maxChars, text });
       this.#keyChars += base64.length;
@@ -96,12 +99,12 @@ export class PdfTextCache {
   }
 }
 
-function _extract(base64: string, options: PdfTextOptions): Promise<string> {
+function _extract(base64: string, options: PdfTextOptions, read: PdfReader["text"]): Promise<string> {
   let bytes: Uint8Array;
   try {
     bytes = base64ToBytes(base64);
   } catch {
     return Promise.reject(new InvalidBase64Error());
   }
-  return pdfText(bytes, options);
+  return read(bytes, options);
 }

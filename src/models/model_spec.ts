@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ProviderName } from "../translate/openai/providers.ts";
 
 /** Prices in US dollars per million tokens. */
 export interface ModelPrice {
@@ -39,4 +40,18 @@ export interface ModelSpec {
   pdf?: boolean;
   /** What it costs. */
   price?: ModelPrice;
+}
+
+/**
+ * Who serves a model: an OpenAI-compatible provider's name, `bedrock`, or `anthropic` (an
+ * Anthropic-format upstream). The same model id can mean different limits at different upstreams
+ * (DeepSeek's own API caps output lower than gateways do; a local server's output is capped by its
+ * context setting).
+ */
+export type ModelProvider = ProviderName | "bedrock" | "anthropic";
+
+/** What a lookup knows besides the model id. */
+export interface ModelHints {
+  /** The upstream that serves the model. */
+  provider?: ModelProvider;
 }

@@ -36,10 +36,12 @@ export interface AppDeps {
   cutoff?: AbortSignal;
 }
 
-/** {@linkcode AppDeps} with every limit filled in: what the routes receive. */
+/** {@linkcode AppDeps} with every limit and the redactor filled in: what the routes receive. */
 export interface RouteDeps extends AppDeps {
   /** Every timeout and limit. */
   limits: Limits;
+  /** The redactor (the given one, or one that knows `apiKey`). */
+  redact: Redactor;
 }
 
 /** The per-request state routes fill in. */
@@ -59,7 +61,10 @@ export interface AppEnv {
   Variables: { state: RequestState };
 }
 
-/** Formats warnings for the `x-relayx-warnings` header (ASCII, one line, bounded). */
-export function warningsHeader(warnings: string[]): string {
-  return warnings.join("; ").replace(/[^\x20-\x7e]/g, "?").slice(0, 2000);
+/**
+ * Formats warnings for the `x-relayx-warnings` header (ASCII, one line, bounded), redacted like a log
+ * line: a warning may quote what an upstream said.
+ */
+export function warningsHeader(warnings: string[], redact: Redactor): string {
+  return redact.text(warnings.join("; "), 2000).replace(/[^\x20-\x7e]/g, "?");
 }

@@ -11,10 +11,10 @@ import { randomIds } from "../ids.ts";
 import { sharedTokenCounter } from "../tokens/token_counter.ts";
 import { prepareRequest } from "../translate/prepare.ts";
 import { readJson } from "./_body.ts";
-import { type AppDeps, type AppEnv, warningsHeader } from "./_context.ts";
+import { type AppEnv, type RouteDeps, warningsHeader } from "./_context.ts";
 
 /** Handles `POST /v1/messages/count_tokens`. */
-export async function countTokensRoute(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+export async function countTokensRoute(c: Context<AppEnv>, deps: RouteDeps): Promise<Response> {
   const state = c.get("state");
   const raw = await readJson(c.req.raw, { timeoutMs: deps.limits?.bodyReadMs });
   const warn = (w: string) => state.warnings.push(w);
@@ -45,6 +45,6 @@ export async function countTokensRoute(c: Context<AppEnv>, deps: AppDeps): Promi
     "request-id": state.record.request_id,
     "x-relayx-token-count": method,
   });
-  if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings));
+  if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings, deps.redact));
   return new Response(JSON.stringify({ input_tokens: inputTokens }), { status: 200, headers });
 }

@@ -11,7 +11,9 @@ import type { CallContext } from "../backends/backend.ts";
 import { RelayError } from "../errors.ts";
 import { randomIds } from "../ids.ts";
 import type { RequestLog } from "../log.ts";
+import type { Redactor } from "../redact.ts";
 import { prepareRequest } from "../translate/prepare.ts";
+import { webSearchSpec, withoutSearchTool } from "../web_search/web_search_tool.ts";
 import { readJson } from "./_body.ts";
 import { type CallAbort, callAbort, untilAborted } from "./_call_abort.ts";
 import { deadline } from "./_deadline.ts";
@@ -23,7 +25,9 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
   const raw = await readJson(c.req.raw, { timeoutMs: deps.limits.bodyReadMs });
   const warn = (w: string) => state.warnings.push(w);
   const parsed = parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
-  const request = prepareRequest(parsed, warn);
+  // relayx runs Anthropic's web search itself (src/web_search/): the backend gets the tool in the context.
+  const webSearch = webSearchSpec(parsed.tools);
+  const request = prepareRequest(webSearch ? withoutSearchTool(parsed, webSearch) : parsed, warn);
   const record = state.record;
   record.model = request.model;
   record.stream = request.stream === true;
@@ -40,6 +44,7 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
     requestId: record.request_id,
     warn,
     ids: deps.ids ?? randomIds,
+    ...(webSearch ? { webSearch } : {}),
     routed(trace) {
       record.route = trace.route;
       record.target = trace.served;
@@ -51,7 +56,8 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
 
   if (!request.stream) {
     try {
-      return jsonAnswer(await untilAborted(deps.backend.complete(request, ctx), signal), state, headers);
+      const message = await untilAborted(deps.backend.complete(request, ctx), signal);
+      return jsonAnswer(message, state, headers, deps.redact);
     } finally {
       call.release();
     }
@@ -95,14 +101,19 @@ async function _firstBatch(
   }
 }
 
-function jsonAnswer(message: MessageResponse, state: RequestState, headers: Headers): Response {
+function jsonAnswer(
+  message: MessageResponse,
+  state: RequestState,
+  headers: Headers,
+  redact: Redactor,
+): Response {
   const record = state.record;
   record.input_tokens = message.usage.input_tokens;
   record.output_tokens = message.usage.output_tokens;
   record.cache_read_input_tokens = message.usage.cache_read_input_tokens;
   record.cache_creation_input_tokens = message.usage.cache_creation_input_tokens;
   headers.set("content-type", "application/json");
-  if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings));
+  if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings, redact));
   return new Response(JSON.stringify(message), { status: 200, headers });
 }
 
@@ -167,7 +178,7 @@ function sseAnswer(
   });
   headers.set("content-type", "text/event-stream; charset=utf-8");
   headers.set("cache-control", "no-cache");
-  if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings));
+  if (state.warnings.length) headers.set("x-relayx-warnings", warningsHeader(state.warnings, deps.redact));
   return new Response(body, { status: 200, headers });
 }
 

@@ -4,20 +4,25 @@
  * @module
  */
 import type { Context } from "hono";
-import type { ModelInfo } from "../backends/backend.ts";
+import type { Backend, ModelInfo } from "../backends/backend.ts";
 import { RelayError } from "../errors.ts";
 import type { AppDeps, AppEnv } from "./_context.ts";
 
 const CREATED = "2025-01-01T00:00:00Z";
 
-function entry(m: ModelInfo) {
+// The limits come from the lister (the router, per target) or from the backend's model registry; null
+// where neither knows them.
+function entry(m: ModelInfo, backend: Backend) {
+  const spec = m.contextWindow === undefined && m.maxOutputTokens === undefined
+    ? backend.modelSpec?.(m.upstream)
+    : m;
   return {
     type: "model",
     id: m.id,
     display_name: m.display_name,
     created_at: CREATED,
-    max_input_tokens: null,
-    max_tokens: null,
+    max_input_tokens: spec?.contextWindow ?? null,
+    max_tokens: spec?.maxOutputTokens ?? null,
     capabilities: null,
   };
 }
@@ -57,7 +62,7 @@ function page(ids: string[], query: (name: string) => string | undefined): Page 
 
 /** Handles `GET /v1/models`. */
 export async function listModelsRoute(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
-  const models = (await deps.backend.listModels()).map(entry);
+  const models = (await deps.backend.listModels()).map((m) => entry(m, deps.backend));
   const { start, end, hasMore } = page(models.map((m) => m.id), (name) => c.req.query(name));
   const data = models.slice(start, end);
   return c.json({
@@ -72,9 +77,9 @@ export async function listModelsRoute(c: Context<AppEnv>, deps: AppDeps): Promis
 export async function getModelRoute(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const found = (await deps.backend.listModels()).find((m) => m.id === id);
-  if (found) return c.json(entry(found));
+  if (found) return c.json(entry(found, deps.backend));
   // Any name is routable (Claude names map, others pass through), so an unlisted id is still described.
   const upstream = await deps.backend.resolveModel(id);
   if (!upstream) throw new RelayError("not_found_error", `model: ${id}`);
-  return c.json(entry({ id, display_name: id, upstream }));
+  return c.json(entry({ id, display_name: id, upstream }, deps.backend));
 }

@@ -5,6 +5,12 @@
  * most once per request (clients retry on their own), and a target that just failed that way is skipped
  * for a cool-down while other targets remain.
  *
+ * A context overflow (relayx's preflight or the upstream's own `prompt is too long`) moves on to the next
+ * target whose model has a larger window, with no cool-down: the target is fine, the prompt is too big for
+ * it. Targets whose window is known and not larger are skipped; targets whose window the registry does not
+ * know are tried, since they may well be larger. When none is left, the client gets the overflow error, on
+ * which Claude Code compacts.
+ *
  * @module
  */
 import type {
@@ -16,6 +22,8 @@ import type {
 import type { Backend, CallContext, ModelInfo, RouteTrace } from "../backends/backend.ts";
 import type { RouteConfig, RouteTarget } from "../config.ts";
 import { RelayError, toRelayError } from "../errors.ts";
+import { describeRoutes } from "./describe_routes.ts";
+import { withOrigin } from "./origin_backend.ts";
 import { compileRoutes, selectRoute } from "./route_match.ts";
 
 /** Options for {@linkcode createRouter}. */
@@ -32,13 +40,77 @@ export interface RouterOptions {
 
 // A failure the next target may not share: rate limits, overloads, server errors, timeouts, and
 // connections that failed (mapped to api_error 5xx). Client errors (400, 401, 403, 404, 413) would fail
-// the same way anywhere, or are the user's to fix.
+// the same way anywhere, or are the user's to fix. A failure inside relayx itself (`internal`: a bug,
+// not the upstream's answer) says nothing about the target and would only repeat on the next one.
 function fallsBack(err: RelayError): boolean {
-  return err.status === 429 || err.status >= 500;
+  return !err.internal && (err.status === 429 || err.status >= 500);
 }
 
-// The longest a target is skipped, whatever retry-after says.
+// The longest a target is skipped, whatever retry-after says, and the shortest: `retry-after: 0` (or a
+// date already past) means "at once", but a burst of requests arriving together should not all land on
+// a target that has just failed.
 const MAX_COOL_DOWN_MS = 5 * 60_000;
+const MIN_COOL_DOWN_MS = 1000;
+
+/**
+ * How long a target is skipped after a failure: the upstream's `retry-after` in either of its forms
+ * (seconds, or an HTTP-date: RFC 9110, section 10.2.3), else `fallbackMs`; at least 1 s, at most 5 min.
+ *
+ * @example
+ * ```ts
+ * const now = Date.parse("Sun, 06 Dec 2026 03:00:00 GMT");
+ * coolDownMs("20", now, 30_000); // 20_000
+ * coolDownMs("Sun, 06 Dec 2026 03:00:45 GMT", now, 30_000); // 45_000
+ * coolDownMs("0", now, 30_000); // 1_000
+ * coolDownMs(undefined, now, 30_000); // 30_000
+ * ```
+ */
+export function coolDownMs(retryAfter: string | undefined, nowMs: number, fallbackMs: number): number {
+  const value = retryAfter?.trim() ?? "";
+  let ms = fallbackMs;
+  if (/^\d+(?:\.\d+)?$/.test(value)) ms = Number(value) * 1000;
+  else if (value !== "" && Number.isFinite(Date.parse(value))) ms = Date.parse(value) - nowMs;
+  return Math.min(Math.max(ms, MIN_COOL_DOWN_MS), MAX_COOL_DOWN_MS);
+}
+
+/**
+ * The warnings of one attempt at a target: held until the target serves (its first batch, or its
+ * message), so that a target that fails and is fallen back from leaves nothing in `x-relayx-warnings`;
+ * once it serves, later warnings go straight through.
+ */
+function attemptWarnings(ctx: CallContext): { warn: (message: string) => void; served: <T>(answer: T) => T } {
+  let held: string[] | undefined = [];
+  return {
+    warn(message) {
+      if (held) held.push(message);
+      else ctx.warn(message);
+    },
+    // Passes the target's answer through, releasing its warnings.
+    served(answer) {
+      for (const message of held ?? []) ctx.warn(message);
+      held = undefined;
+      return answer;
+    },
+  };
+}
+
+// The window an overflow error names (`prompt is too long: N tokens > M maximum`), when it is one.
+function overflowWindow(err: RelayError): number | undefined {
+  if (err.status !== 400) return undefined;
+  const m = err.message.match(/^prompt is too long: \d+ tokens > (\d+) maximum/);
+  return m ? Number(m[1]) : undefined;
+}
+
+// A listed model with its upstream model's limits as the target's backend knows them.
+function withLimits(m: ModelInfo, backend: Backend | undefined): ModelInfo {
+  const spec = backend?.modelSpec?.(m.upstream);
+  if (!spec) return m;
+  return {
+    ...m,
+    ...(spec.contextWindow === undefined ? {} : { contextWindow: spec.contextWindow }),
+    ...(spec.maxOutputTokens === undefined ? {} : { maxOutputTokens: spec.maxOutputTokens }),
+  };
+}
 
 function label(t: RouteTarget): string {
   return t.model === undefined ? t.backend : `${t.backend}/${t.model}`;
@@ -64,8 +136,11 @@ function label(t: RouteTarget): string {
 export function createRouter(options: RouterOptions): Backend {
   const routes = compileRoutes(options.routes);
   const now = options.now ?? Date.now;
-  const coolDownMs = options.coolDownMs ?? 30_000;
+  const defaultCoolDownMs = options.coolDownMs ?? 30_000;
   const coolUntil = new Map<string, number>();
+  // With several backends a conversation may move between them: signatures travel tagged with the
+  // backend that made them (origin_backend.ts). With one, they pass exactly as without the router.
+  const origins = Object.keys(options.backends).length > 1;
 
   function pick(request: MessagesRequest): RouteConfig {
     const route = selectRoute(routes, request);
@@ -96,9 +171,28 @@ export function createRouter(options: RouterOptions): Backend {
     trace.served = undefined;
     trace.upstreamModel = undefined;
     trace.tried.push(`${label(target)}: ${err.status} ${err.type}`);
-    const seconds = Number(err.retryAfter);
-    const ms = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : coolDownMs;
-    coolUntil.set(label(target), now() + Math.min(ms, MAX_COOL_DOWN_MS));
+    const t = now();
+    coolUntil.set(label(target), t + coolDownMs(err.retryAfter, t, defaultCoolDownMs));
+  }
+
+  // After an overflow: the target's model window, when known, must be larger than the one that overflowed.
+  function tooSmall(call: { backend: Backend; ctx: CallContext }, floor: number, trace: RouteTrace): boolean {
+    if (floor === 0) return false;
+    const window = call.backend.modelSpec?.(call.ctx.model).contextWindow;
+    if (window === undefined || window > floor) return false;
+    trace.tried.push(`${trace.served}: skipped, context window ${window} not larger than ${floor}`);
+    trace.served = undefined;
+    trace.upstreamModel = undefined;
+    return true;
+  }
+
+  // A context overflow: no cool-down (the target is fine). The window to beat is the one the error names,
+  // the figure the client would see.
+  function overflowed(target: RouteTarget, err: RelayError, window: number, trace: RouteTrace): number {
+    trace.served = undefined;
+    trace.upstreamModel = undefined;
+    trace.tried.push(`${label(target)}: ${err.status} ${err.type} (context window ${window})`);
+    return window;
   }
 
   function start(request: MessagesRequest, ctx: CallContext): { trace: RouteTrace; targets: RouteTarget[] } {
@@ -120,7 +214,7 @@ export function createRouter(options: RouterOptions): Backend {
     trace.served = label(target);
     trace.upstreamModel = model;
     ctx.routed?.(trace);
-    return { backend, ctx: { ...ctx, model } };
+    return { backend: origins ? withOrigin(backend, target.backend) : backend, ctx: { ...ctx, model } };
   }
 
   return {
@@ -132,13 +226,23 @@ export function createRouter(options: RouterOptions): Backend {
     async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
       const { trace, targets } = start(request, ctx);
       let last: RelayError | undefined;
+      let floor = 0;
       for (const target of targets) {
+        const warnings = attemptWarnings(ctx);
         try {
           const call = await contextFor(target, request, ctx, trace);
-          return await call.backend.complete(request, call.ctx);
+          if (tooSmall(call, floor, trace)) continue;
+          return warnings.served(await call.backend.complete(request, { ...call.ctx, warn: warnings.warn }));
         } catch (err) {
           last = toRelayError(err);
-          if (ctx.signal.aborted || !fallsBack(last)) throw err;
+          if (ctx.signal.aborted) throw err;
+          const window = overflowWindow(last);
+          if (window !== undefined) {
+            floor = Math.max(floor, overflowed(target, last, window, trace));
+            ctx.routed?.(trace);
+            continue;
+          }
+          if (!fallsBack(last)) throw err;
           failed(target, last, trace);
           ctx.routed?.(trace);
         }
@@ -149,16 +253,27 @@ export function createRouter(options: RouterOptions): Backend {
     async *stream(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent[]> {
       const { trace, targets } = start(request, ctx);
       let last: RelayError | undefined;
+      let floor = 0;
       for (const target of targets) {
+        const warnings = attemptWarnings(ctx);
         let iterator: AsyncIterator<StreamEvent[]> | undefined;
         let first: IteratorResult<StreamEvent[]>;
         try {
           const call = await contextFor(target, request, ctx, trace);
-          iterator = call.backend.stream(request, call.ctx)[Symbol.asyncIterator]();
-          first = await iterator.next();
+          if (tooSmall(call, floor, trace)) continue;
+          iterator = call.backend.stream(request, { ...call.ctx, warn: warnings.warn })
+            [Symbol.asyncIterator]();
+          first = warnings.served(await iterator.next());
         } catch (err) {
           last = toRelayError(err);
-          if (ctx.signal.aborted || !fallsBack(last)) throw err;
+          if (ctx.signal.aborted) throw err;
+          const window = overflowWindow(last);
+          if (window !== undefined) {
+            floor = Math.max(floor, overflowed(target, last, window, trace));
+            ctx.routed?.(trace);
+            continue;
+          }
+          if (!fallsBack(last)) throw err;
           failed(target, last, trace);
           ctx.routed?.(trace);
           continue;
@@ -180,7 +295,8 @@ export function createRouter(options: RouterOptions): Backend {
       const backend = options.backends[target.backend];
       if (!backend) return undefined;
       const model = target.model ?? await backend.resolveModel(request.model);
-      return await backend.countTokens(request, { ...ctx, model });
+      const counted = origins ? withOrigin(backend, target.backend) : backend;
+      return await counted.countTokens(request, { ...ctx, model });
     },
 
     async listModels(): Promise<ModelInfo[]> {
@@ -195,22 +311,18 @@ export function createRouter(options: RouterOptions): Backend {
               upstream: target.model,
             }]
             : await backend?.listModels() ?? [];
-          for (const m of models) if (!seen.has(m.id)) seen.set(m.id, m);
+          for (const m of models) if (!seen.has(m.id)) seen.set(m.id, withLimits(m, backend));
         }
       }
       return [...seen.values()];
     },
 
     async describe(): Promise<string> {
-      const lines: string[] = [];
+      const backends = [];
       for (const [name, backend] of Object.entries(options.backends)) {
-        lines.push(`backend ${name}: ${backend.kind}, ${await backend.describe()}`);
+        backends.push({ name, kind: backend.kind, description: await backend.describe() });
       }
-      for (const route of options.routes) {
-        const when = Object.entries(route.match).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
-        lines.push(`route ${route.name}: ${when || "every request"} -> ${route.to.map(label).join(", ")}`);
-      }
-      return lines.join("\n");
+      return describeRoutes(backends, options.routes);
     },
   };
 }

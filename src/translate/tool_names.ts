@@ -6,14 +6,17 @@
  */
 import { shortHash } from "./_encoding.ts";
 
-const VALID = /^[a-zA-Z0-9_-]{1,64}$/;
+const VALID = /^[a-zA-Z0-9_-]+$/;
 
-/** A deterministic alias for a name or id that must match `[a-zA-Z0-9_-]{1,64}`. */
-export function safeIdentifier(name: string): string {
-  if (VALID.test(name)) return name;
+/**
+ * A deterministic alias for a name or id that must match `[a-zA-Z0-9_-]` and be at most `maxLength`
+ * characters long (64 by default; OpenAI's tool call ids 40). Valid ones are returned as they are.
+ */
+export function safeIdentifier(name: string, maxLength = 64): string {
+  if (name.length <= maxLength && VALID.test(name)) return name;
   const cleaned = name.replace(/[^a-zA-Z0-9_-]/g, "_");
   // The hash of the original keeps two names that clean to the same text apart.
-  return `${cleaned.slice(0, 55)}_${shortHash(name)}`;
+  return `${cleaned.slice(0, maxLength - 9)}_${shortHash(name)}`;
 }
 
 /** Upstream-safe names for a request's tools, and the way back. */
@@ -32,7 +35,7 @@ export function toolNameMap(names: Iterable<string>): ToolNameMap {
     if (alias !== name) back.set(alias, name);
   }
   return {
-    toUpstream: safeIdentifier,
+    toUpstream: (name) => safeIdentifier(name),
     fromUpstream: (name) => back.get(name) ?? name,
   };
 }

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import type { MessagesRequest } from "../../src/anthropic/types.ts";
 import { RelayError } from "../../src/errors.ts";
 import { adaptMedia, IMAGE_NOTE, needsMediaAdapt } from "../../src/media/adapt_media.ts";
+import { createPdfReader } from "../../src/media/pdf_text.ts";
+import { PdfTextCache } from "../../src/media/pdf_text_cache.ts";
+import { pdfWorkerUrl } from "../../src/media/pdf_worker.ts";
 import { tinyPdfBase64 } from "../support/tiny_pdf.ts";
 
 const PDF = tinyPdfBase64({ pages: ["Quarterly revenue rose", "Costs fell sharply"], title: "Q3 report" });
@@ -117,6 +120,31 @@ Deno.test("adaptMedia()", async (t) => {
         err.message === "messages.2.content.0.content.0.source.data: Invalid base64 data",
     );
   });
+});
+
+Deno.test("adaptMedia() sends a note for a PDF whose text takes too long, and the turn goes on", async () => {
+  // A reader whose pdf.js never returns.
+  const stuck = new URL(
+    `data:text/javascript,${encodeURIComponent("export function getDocumentProxy() { for (;;) {} }")}`,
+  );
+  const cache = new PdfTextCache(
+    { maxEntries: 8, maxKeyChars: 1_000_000 },
+    createPdfReader({ url: pdfWorkerUrl(stuck.href), timeoutMs: 200 }),
+  );
+  const warnings: string[] = [];
+  const out = await adaptMedia(readOfPdf(), { images: true, pdf: false }, (w) => warnings.push(w), { cache });
+  const result = out.messages[2]?.content[0];
+  assert.equal(result?.type, "tool_result");
+  assert.deepEqual(result.content, [{
+    type: "text",
+    text:
+      "[PDF: relayx could not extract the PDF's text within 200 ms, so its content could not be given to " +
+      "this model]",
+  }]);
+  assert.deepEqual(warnings, [
+    "document: relayx could not extract the PDF's text within 200 ms; a note was sent instead",
+  ]);
+  assert.equal(cache.size, 0, "a timeout is not remembered");
 });
 
 Deno.test("needsMediaAdapt() reads nothing when the model takes images and PDFs", () => {

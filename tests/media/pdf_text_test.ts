@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { PdfReadError, pdfText } from "../../src/media/pdf_text.ts";
+import { createPdfReader, PdfReadError, pdfText, PdfTimeoutError } from "../../src/media/pdf_text.ts";
+import { pdfWorkerUrl, UNPDF_MODULE } from "../../src/media/pdf_worker.ts";
 import { tinyPdf } from "../support/tiny_pdf.ts";
 
 Deno.test("pdfText()", async (t) => {
@@ -53,5 +54,52 @@ Deno.test("pdfText()", async (t) => {
   await t.step("throws PdfReadError for a truncated PDF", async () => {
     const bytes = tinyPdf({ pages: ["Alpha"] }).slice(0, 60);
     await assert.rejects(() => pdfText(bytes, { maxChars: 100 }), PdfReadError);
+  });
+});
+
+// A stand-in for unpdf whose parser never returns for a one-byte "PDF" (a hostile file), and is the
+// real one otherwise.
+const HANGING = new URL(
+  `data:text/javascript,${
+    encodeURIComponent(
+      `import { getDocumentProxy as real } from ${JSON.stringify(UNPDF_MODULE)};
+       export function getDocumentProxy(data, options) {
+         if (data.length === 1) for (;;) {}
+         return real(data, options);
+       }`,
+    )
+  }`,
+);
+
+Deno.test("the PDF worker", async (t) => {
+  await t.step("imports the unpdf of deno.json", async () => {
+    const deno = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+    assert.equal(deno.imports.unpdf, UNPDF_MODULE);
+  });
+
+  await t.step(
+    "a PDF that never finishes ends at its deadline, relayx's thread running meanwhile",
+    async () => {
+      const reader = createPdfReader({ url: pdfWorkerUrl(HANGING.href), timeoutMs: 300 });
+      // Were the parse on this thread, the deadline's timer could never fire and this would hang.
+      await assert.rejects(
+        () => reader.text(new Uint8Array([0x25]), { maxChars: 100 }),
+        (err) => err instanceof PdfTimeoutError && /within 300 ms$/.test(err.message),
+      );
+    },
+  );
+
+  await t.step("gets its worker slots back after deadlines, in the queue and in a worker", async () => {
+    const reader = createPdfReader({ url: pdfWorkerUrl(HANGING.href), maxWorkers: 1 });
+    const hung = [1, 2, 3].map(() => reader.text(new Uint8Array([0x25]), { maxChars: 100, timeoutMs: 400 }));
+    const outcomes = await Promise.allSettled(hung);
+    assert.deepEqual(outcomes.map((o) => o.status === "rejected" && o.reason instanceof PdfTimeoutError), [
+      true,
+      true,
+      true,
+    ]);
+    // Had a deadline kept its slot, this would wait in the one-worker queue until its own deadline.
+    const text = await reader.text(tinyPdf({ pages: ["after the deadlines"] }), { maxChars: 100 });
+    assert.match(text, /after the deadlines/);
   });
 });

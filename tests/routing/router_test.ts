@@ -4,10 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../../src/app.ts";
+import type { StreamEvent } from "../../src/anthropic/types.ts";
+import type { Backend, CallContext } from "../../src/backends/backend.ts";
 import type { RouteConfig } from "../../src/config.ts";
 import { RelayError } from "../../src/errors.ts";
 import type { RequestLog } from "../../src/log.ts";
-import { createRouter } from "../../src/routing/router.ts";
+import { coolDownMs, createRouter } from "../../src/routing/router.ts";
 import { fakeBackend, textEvents, textMessage } from "../support/fakes.ts";
 
 function setup(routes: RouteConfig[], names = ["a", "b", "c"]) {
@@ -152,4 +154,271 @@ Deno.test("router: no matching route is a 400 naming the model; models and descr
   const described = await router.describe();
   assert.match(described, /^route small: model=\["claude-haiku-\*"\] -> a, b\/qwen3:4b$/m);
   assert.match(described, /^backend a: openai_compatible, fake$/m);
+});
+
+Deno.test("router: a retry-after given as an HTTP-date is honoured; 0 cools down for a second only", async (t) => {
+  await t.step("coolDownMs() reads both forms and bounds them", () => {
+    const now = Date.parse("Sun, 06 Dec 2026 03:00:00 GMT");
+    assert.equal(coolDownMs("20", now, 30_000), 20_000);
+    assert.equal(coolDownMs("Sun, 06 Dec 2026 03:00:45 GMT", now, 30_000), 45_000);
+    assert.equal(coolDownMs("0", now, 30_000), 1_000);
+    assert.equal(coolDownMs("Sun, 06 Dec 2026 02:00:00 GMT", now, 30_000), 1_000, "a date already past");
+    assert.equal(coolDownMs("86400", now, 30_000), 300_000, "at most five minutes");
+    assert.equal(coolDownMs("soon", now, 30_000), 30_000, "unreadable: the default");
+    assert.equal(coolDownMs(undefined, now, 30_000), 30_000);
+  });
+
+  await t.step("through the router, with its clock", async () => {
+    const { backends, post, advance } = setup(FALLBACK);
+    // The test clock starts at 1,000,000 ms after the epoch: 00:16:40 on 1 January 1970.
+    backends.a!.reply = new RelayError("rate_limit_error", "slow down", {
+      retryAfter: new Date(1_000_000 + 40_000).toUTCString(),
+    });
+    await post({ model: "claude-opus-4-5" });
+    backends.a!.reply = textMessage("a is back");
+    advance(30_000); // past the default cool-down (10 s here), within the date
+    await post({ model: "claude-opus-4-5" });
+    assert.deepEqual(
+      [backends.a!.calls.length, backends.b!.calls.length],
+      [1, 2],
+      "a skipped until the date",
+    );
+    advance(11_000);
+    assert.match((await post({ model: "claude-opus-4-5" })).text, /a is back/);
+
+    backends.a!.reply = new RelayError("overloaded_error", "busy", { retryAfter: "0" });
+    await post({ model: "claude-opus-4-5" });
+    backends.a!.reply = textMessage("a again");
+    advance(1_000);
+    assert.match((await post({ model: "claude-opus-4-5" })).text, /a again/, "ready again after a second");
+  });
+});
+
+Deno.test("router: relayx's own failure inside a target neither falls back nor cools the target down", async () => {
+  for (const stream of [false, true]) {
+    const { backends, post } = setup(FALLBACK);
+    const bug = new TypeError("Cannot read properties of undefined (reading 'text')");
+    backends.a!.reply = bug;
+    backends.a!.events = [bug];
+    const answer = await post({ model: "claude-opus-4-5", stream });
+    assert.equal(answer.status, 500);
+    assert.match(answer.text, /Internal error in relayx/);
+    assert.equal(backends.b!.calls.length, 0, "the fallback is not tried");
+    backends.a!.reply = textMessage("a serves");
+    backends.a!.events = textEvents(["a serves"]);
+    assert.match(
+      (await post({ model: "claude-opus-4-5", stream })).text,
+      /a serves/,
+      "a is not cooling down",
+    );
+    assert.equal(backends.a!.calls.length, 2);
+  }
+});
+
+Deno.test("router: only the serving target's warnings reach x-relayx-warnings", async () => {
+  for (const stream of [false, true]) {
+    const backends = { a: fakeBackend(), b: fakeBackend() };
+    const failing = backends.a;
+    const fail = new RelayError("api_error", "a down", { status: 503 });
+    failing.complete = (_request, ctx) => {
+      ctx.warn("a: image omitted");
+      return Promise.reject(fail);
+    };
+    failing.stream = async function* (_request, ctx) {
+      ctx.warn("a: image omitted");
+      yield* [];
+      throw fail;
+    };
+    const served = backends.b;
+    const complete = served.complete;
+    served.complete = (request, ctx) => {
+      ctx.warn("b: top_k dropped");
+      return complete(request, ctx);
+    };
+    const streamB = served.stream;
+    served.stream = (request, ctx) => {
+      ctx.warn("b: top_k dropped");
+      return streamB(request, ctx);
+    };
+    const router = createRouter({
+      backends,
+      routes: [{ name: "main", match: {}, to: [{ backend: "a" }, { backend: "b" }] }],
+    });
+    const logs: RequestLog[] = [];
+    const app = createApp({ backend: router, log: (l) => logs.push(l) });
+    const res = await app.request("/v1/messages", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "m",
+        max_tokens: 5,
+        stream,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    await res.text();
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("x-relayx-warnings"), "b: top_k dropped");
+    assert.deepEqual(logs.at(-1)?.warnings, ["b: top_k dropped"]);
+    assert.deepEqual(logs.at(-1)?.tried, ["a: 503 api_error"]);
+  }
+});
+
+/** A router over three fakes behind an app whose streams commit after 10 ms of upstream silence. */
+function lateSetup() {
+  const backends = { a: fakeBackend(), b: fakeBackend(), c: fakeBackend() };
+  const router = createRouter({
+    backends,
+    routes: [{ name: "main", match: {}, to: [{ backend: "a" }, { backend: "b" }, { backend: "c" }] }],
+  });
+  // Settles when the router's own call has ended, whatever the client saw.
+  let settled: Promise<unknown> = Promise.resolve();
+  const watched: Backend = {
+    ...router,
+    complete(request, ctx) {
+      const call = router.complete(request, ctx);
+      settled = call.catch(() => {});
+      return call;
+    },
+    stream(request, ctx) {
+      const done = Promise.withResolvers<void>();
+      settled = done.promise;
+      return (async function* () {
+        try {
+          yield* router.stream(request, ctx);
+        } finally {
+          done.resolve();
+        }
+      })();
+    },
+  };
+  const logs: RequestLog[] = [];
+  const app = createApp({ backend: watched, log: (l) => logs.push(l), limits: { pingMs: 10 } });
+  const post = (stream: boolean, signal?: AbortSignal) =>
+    Promise.resolve(app.request("/v1/messages", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "m",
+        max_tokens: 5,
+        stream,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+      signal,
+    }));
+  return { backends, logs, post, settled: () => settled };
+}
+
+/** A stream that sends nothing until `gate` opens, then fails with `err`. */
+function failsWhenReleased(gate: Promise<void>, err: Error) {
+  return async function* (): AsyncGenerator<StreamEvent[]> {
+    await gate;
+    yield* [];
+    throw err;
+  };
+}
+
+Deno.test("router: after a late commit (pings sent), fallback still happens before the first real batch", async (t) => {
+  await t.step("the next target serves: one message, after the pings", async () => {
+    const { backends, logs, post } = lateSetup();
+    const gate = Promise.withResolvers<void>();
+    backends.a.stream = failsWhenReleased(
+      gate.promise,
+      new RelayError("api_error", "a down", { status: 503 }),
+    );
+    backends.b.events = textEvents(["from ", "b"]);
+    // The answer comes only once the route has given up waiting and committed the 200.
+    const res = await post(true);
+    assert.equal(res.status, 200);
+    gate.resolve();
+    const text = await res.text();
+    assert.ok(text.startsWith("event: ping\n"), text.slice(0, 40));
+    assert.equal(text.match(/event: message_start/g)?.length, 1);
+    assert.doesNotMatch(text, /event: error/);
+    assert.match(text, /"text":"b"/);
+    assert.ok(text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'));
+    assert.deepEqual([backends.b.calls.length, backends.c.calls.length], [1, 0]);
+    assert.equal(logs.at(-1)?.target, "b");
+    assert.deepEqual(logs.at(-1)?.tried, ["a: 503 api_error"]);
+  });
+
+  await t.step(
+    "every target fails: an error event ends the committed stream, never a second message",
+    async () => {
+      const { backends, logs, post } = lateSetup();
+      const gate = Promise.withResolvers<void>();
+      for (const [name, status] of [["a", 503], ["b", 502], ["c", 529]] as const) {
+        const type = status === 529 ? "overloaded_error" : "api_error";
+        backends[name].stream = failsWhenReleased(
+          gate.promise,
+          new RelayError(type, `${name} down`, { status }),
+        );
+      }
+      const res = await post(true);
+      assert.equal(res.status, 200);
+      gate.resolve();
+      const text = await res.text();
+      assert.doesNotMatch(text, /message_start/);
+      assert.ok(
+        text.endsWith(
+          'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"c down"}}\n\n',
+        ),
+        text,
+      );
+      assert.deepEqual(logs.at(-1)?.tried, [
+        "a: 503 api_error",
+        "b: 502 api_error",
+        "c: 529 overloaded_error",
+      ]);
+    },
+  );
+
+  await t.step("a target that fails after its first batch ends the stream with an error event", async () => {
+    const { backends, post } = lateSetup();
+    const gate = Promise.withResolvers<void>();
+    const first = textEvents(["half"]).slice(0, 3);
+    backends.a.stream = async function* () {
+      await gate.promise;
+      for (const event of first) yield [event];
+      throw new RelayError("api_error", "a cut", { status: 503 });
+    };
+    const res = await post(true);
+    gate.resolve();
+    const text = await res.text();
+    assert.equal(text.match(/event: message_start/g)?.length, 1);
+    assert.match(text, /event: error\ndata: .*"a cut"/);
+    assert.equal(backends.b.calls.length, 0, "no second message from the next target");
+  });
+});
+
+Deno.test("router: a client that leaves during fallback aborts the target in flight; no next target is tried", async () => {
+  for (const stream of [false, true]) {
+    const { backends, logs, post, settled } = lateSetup();
+    backends.a.reply = new RelayError("api_error", "a down", { status: 503 });
+    backends.a.events = [backends.a.reply];
+    const reached = Promise.withResolvers<AbortSignal>();
+    // b hangs until relayx aborts its call, and then fails the way that would otherwise fall back (a
+    // connection torn down mid-call maps to a 5xx).
+    const hang = (ctx: CallContext) => {
+      reached.resolve(ctx.signal);
+      const reset = new RelayError("api_error", "connection reset", { status: 502 });
+      return new Promise<never>((_, reject) =>
+        ctx.signal.addEventListener("abort", () => reject(reset), { once: true })
+      );
+    };
+    backends.b.complete = (_request, ctx) => hang(ctx);
+    backends.b.stream = async function* (_request, ctx) {
+      yield* [];
+      await hang(ctx);
+    };
+    const client = new AbortController();
+    const answer = post(stream, client.signal).then((res) => res.text()).catch((err: unknown) => err);
+    const upstreamSignal = await reached.promise;
+    client.abort();
+    await answer;
+    await settled();
+    assert.equal(upstreamSignal.aborted, true, "b's call was aborted");
+    assert.deepEqual([backends.a.calls.length, backends.c.calls.length], [1, 0], `stream: ${stream}`);
+    assert.equal(logs.at(-1)?.status, 499);
+  }
 });

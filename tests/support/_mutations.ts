@@ -257,9 +257,10 @@ function relayRules(g: Gen): void {
   choice.tool_choice = { type: "tool", name: "NoSuchTool" };
   g.add("rule: tool_choice names a tool that is not defined", choice, rejects("tool_choice.name"));
   const { body: server } = g.base();
-  (server.tools as Json[]).push({ type: "web_search_20250305", name: "web_search" });
-  server.tool_choice = { type: "tool", name: "web_search" };
-  g.add("rule: tool_choice names a server tool", server, rejects("tool_choice.name"));
+  // Web search relayx runs itself (src/web_search/); code execution it cannot run.
+  (server.tools as Json[]).push({ type: "code_execution_20250522", name: "code_execution" });
+  server.tool_choice = { type: "tool", name: "code_execution" };
+  g.add("rule: tool_choice names a server tool relayx cannot run", server, rejects("tool_choice.name"));
   const { body: budget } = g.base();
   budget.thinking = { type: "enabled", budget_tokens: 500_000 };
   g.add("rule: a thinking budget above max_tokens", budget, ACCEPT);

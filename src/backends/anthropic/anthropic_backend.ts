@@ -22,6 +22,8 @@
  *
  * @module
  */
+import type { ModelHints } from "../../models/model_spec.ts";
+import { createModelRegistry, type ModelRegistry } from "../../models/registry.ts";
 import type {
   CountTokensRequest,
   MessageResponse,
@@ -74,6 +76,30 @@ export interface AnthropicBackendOptions {
   limits?: UpstreamLimits;
   /** Which provider the upstream is (default: told by the base URL's host and port). */
   provider?: AnthropicProviderName;
+  /** What relayx knows of upstream models (default: relayx's own entries and rules, without the catalogue). */
+  registry?: ModelRegistry;
+}
+
+/** How the registry reads an Anthropic-format provider: local servers as such, the rest by their catalogue. */
+export function anthropicModelHints(provider: AnthropicProviderName): ModelHints {
+  switch (provider) {
+    case "ollama":
+    case "lmstudio":
+    case "vllm":
+    case "deepseek":
+    case "generic":
+      return { provider };
+    case "llamacpp":
+      return { provider: "vllm" };
+    case "anthropic":
+    case "zai":
+    case "moonshot":
+      return { provider: "anthropic" };
+    default: {
+      const never: never = provider;
+      return never;
+    }
+  }
 }
 
 // One watched call that reads a JSON answer.
@@ -170,8 +196,11 @@ export function createAnthropicBackend(
     logged: new Set(),
   };
   const stream = anthropicStream(call);
+  const registry = options.registry ?? createModelRegistry();
+  const hints = anthropicModelHints(call.profile.name);
   return {
     kind: "anthropic",
+    modelSpec: (model) => registry.lookup(model, hints),
     resolveModel(model: string): Promise<string> {
       return Promise.resolve(config.model ?? model);
     },

@@ -7,6 +7,8 @@
 import type { BedrockRuntimeClient, ConverseCommandInput } from "@aws-sdk/client-bedrock-runtime";
 import type { MessagesRequest } from "../../anthropic/types.ts";
 import type { BedrockConfig } from "../../config.ts";
+import type { ModelHints, ModelSpec } from "../../models/model_spec.ts";
+import { DEFAULT_CONTEXT_WINDOW, outputCap } from "../../models/registry.ts";
 import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import { type BedrockApi, bedrockModelInfo } from "../../translate/bedrock/bedrock_models.ts";
@@ -31,6 +33,20 @@ export interface BedrockCall {
   redact: Redactor;
   /** The upstream's timeouts. */
   limits: UpstreamLimits;
+  /** What the model registry knows of a Bedrock model. */
+  spec(model: string): ModelSpec;
+}
+
+const BEDROCK: ModelHints = { provider: "bedrock" };
+
+/** The context window an overflow message states for a model: the registry's, else a default. */
+export function windowOf(call: BedrockCall, model: string): number {
+  return call.spec(model).contextWindow ?? DEFAULT_CONTEXT_WINDOW;
+}
+
+/** The `max_tokens` cap: the backend's own setting (MAX_OUTPUT_TOKENS, the file's), else the registry's. */
+function capOf(call: BedrockCall, model: string): number {
+  return call.config.maxOutputTokens ?? outputCap(call.spec(model), BEDROCK);
 }
 
 const encoder = new TextEncoder();
@@ -53,19 +69,23 @@ export function fromOptions(request: MessagesRequest, ctx: CallContext): FromBed
 }
 
 /** Options for translating a Bedrock stream: those of {@linkcode fromOptions}, the estimate and window. */
-export function streamOptions(request: MessagesRequest, ctx: CallContext): BedrockStreamOptions {
+export function streamOptions(
+  call: BedrockCall,
+  request: MessagesRequest,
+  ctx: CallContext,
+): BedrockStreamOptions {
   return {
     ...fromOptions(request, ctx),
     inputEstimate: estimateInputTokens(request),
-    contextWindow: bedrockModelInfo(ctx.model).contextWindow,
+    contextWindow: windowOf(call, ctx.model),
   };
 }
 
 /** The InvokeModel body: Anthropic's request as Bedrock takes it, as bytes. */
-export function invokeBody(request: MessagesRequest, ctx: CallContext, config: BedrockConfig): Uint8Array {
+export function invokeBody(request: MessagesRequest, ctx: CallContext, call: BedrockCall): Uint8Array {
   const body = toInvokeBody(request, {
     modelId: ctx.model,
-    maxOutputTokens: config.maxOutputTokens,
+    maxOutputTokens: capOf(call, ctx.model),
     warn: ctx.warn,
   });
   return encoder.encode(JSON.stringify(body));
@@ -75,11 +95,11 @@ export function invokeBody(request: MessagesRequest, ctx: CallContext, config: B
 export function converseInput(
   request: MessagesRequest,
   ctx: CallContext,
-  config: BedrockConfig,
+  call: BedrockCall,
 ): ConverseCommandInput {
   return toConverseRequest(request, {
     modelId: ctx.model,
-    maxOutputTokens: config.maxOutputTokens,
+    maxOutputTokens: capOf(call, ctx.model),
     warn: ctx.warn,
   });
 }

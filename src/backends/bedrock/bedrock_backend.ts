@@ -13,9 +13,11 @@
  */
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 import type { BedrockConfig } from "../../config.ts";
+import { createModelRegistry, type ModelRegistry } from "../../models/registry.ts";
 import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../limits.ts";
 import type { Backend } from "../backend.ts";
+import { answeringPrewarm } from "../prewarm.ts";
 import { completeWithMedia, type MediaPlan, streamWithMedia } from "../with_media.ts";
 import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { BedrockCall } from "./_call.ts";
@@ -60,6 +62,11 @@ export interface BedrockBackendOptions {
   limits?: UpstreamLimits & Partial<Pick<Limits, "pdfTextMaxChars">>;
   /** A fetch for the SDK's HTTP handler to send requests with (default the global fetch). */
   fetch?: typeof fetch;
+  /**
+   * What relayx knows of upstream models: output caps, context windows, vision (default: relayx's own
+   * entries and rules, without the catalogue; `main.ts` passes the full registry).
+   */
+  registry?: ModelRegistry;
 }
 
 // The start-up line names a model per family and up to two warnings: far below this.
@@ -120,13 +127,16 @@ export async function createBedrockBackend(
   const creds = options.credentials;
   const redact = (options.redact ?? createRedactor(secretsOf(env)))
     .with([creds?.accessKeyId, creds?.secretAccessKey, creds?.sessionToken]);
-  const call: BedrockCall = { config, client, plan, redact, limits: options.limits ?? DEFAULT_LIMITS };
+  const registry = options.registry ?? createModelRegistry();
+  const spec = (model: string) => registry.lookup(model, { provider: "bedrock" });
+  const call: BedrockCall = { config, client, plan, redact, limits: options.limits ?? DEFAULT_LIMITS, spec };
   const stream = bedrockStream(call);
   const media: MediaPlan = {
-    caps: (model) => bedrockMediaCaps(config, model),
+    caps: (model) => bedrockMediaCaps(config, model, spec(model)),
     pdfTextMaxChars: options.limits?.pdfTextMaxChars ?? DEFAULT_LIMITS.pdfTextMaxChars,
   };
-  return {
+  // `max_tokens: 0` (a cache pre-warm) is answered without the upstream: see prewarm.ts.
+  return answeringPrewarm({
     kind: "bedrock",
     resolveModel: (model) => resolver.resolve(model),
     complete: (request, ctx) =>
@@ -134,6 +144,7 @@ export async function createBedrockBackend(
     stream: (request, ctx) => streamWithMedia(stream, media, request, ctx),
     countTokens: tokenCounter(call),
     listModels: () => listModels(config, resolver),
+    modelSpec: spec,
     // The line quotes the credential chain's and the profile listing's errors: redacted like any other.
     describe: async () =>
       redact.text(
@@ -150,5 +161,5 @@ export async function createBedrockBackend(
         }),
         BANNER_MAX,
       ),
-  };
+  });
 }

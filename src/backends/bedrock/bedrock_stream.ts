@@ -22,7 +22,7 @@ import { translateBatches } from "../../translate/stream_translator.ts";
 import type { CallContext } from "../backend.ts";
 import type { StreamCall } from "../upstream_stream.ts";
 import type { UpstreamWatch } from "../upstream_watch.ts";
-import { type BedrockCall, converseInput, invokeBody, pickApi, streamOptions } from "./_call.ts";
+import { type BedrockCall, converseInput, invokeBody, pickApi, streamOptions, windowOf } from "./_call.ts";
 import { mapError } from "./map_error.ts";
 import { takeRawBody } from "./raw_body.ts";
 
@@ -68,7 +68,7 @@ async function openInvokeStream(
   const raw = takeRawBody(command, watch);
   const res = await call.client.send(command, { abortSignal: watch.signal });
   const stream = raw();
-  const options = streamOptions(request, ctx);
+  const options = streamOptions(call, request, ctx);
   const errors = { estimate: options.inputEstimate, window: options.contextWindow ?? 0 };
   const chunks = stream
     ? invokeEventBatches(stream, errors, watch.touch)
@@ -96,7 +96,7 @@ async function openConverseStream(
     ? singles(res.stream)
     : undefined;
   if (!stream) throw new RelayError("api_error", "Bedrock returned no stream");
-  return translateBatches(stream, converseStreamTranslator(streamOptions(request, ctx)));
+  return translateBatches(stream, converseStreamTranslator(streamOptions(call, request, ctx)));
 }
 
 /**
@@ -117,6 +117,7 @@ async function openConverseStream(
  *   plan: { bearer: false, summary: "default AWS credential chain" },
  *   redact: createRedactor([]),
  *   limits: DEFAULT_LIMITS,
+ *   spec: () => ({}),
  * });
  * const request: MessagesRequest = {
  *   model: "claude-sonnet-4-5",
@@ -140,9 +141,7 @@ export function bedrockStream(call: BedrockCall): StreamCall<Uint8Array | Conver
     prepare(request, ctx) {
       const api = pickApi(call.config, ctx.model);
       // Translation errors (400s) are thrown before any upstream call.
-      return api === "invoke"
-        ? invokeBody(request, ctx, call.config)
-        : converseInput(request, ctx, call.config);
+      return api === "invoke" ? invokeBody(request, ctx, call) : converseInput(request, ctx, call);
     },
     open(input, request, ctx, watch) {
       return input instanceof Uint8Array
@@ -150,7 +149,7 @@ export function bedrockStream(call: BedrockCall): StreamCall<Uint8Array | Conver
         : openConverseStream(call, input, request, ctx, watch);
     },
     mapError(err, request, ctx) {
-      return mapError(err, request, ctx.model, call.plan.profile, call.redact);
+      return mapError(err, request, windowOf(call, ctx.model), call.plan.profile, call.redact);
     },
   };
 }

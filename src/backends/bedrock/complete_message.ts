@@ -11,7 +11,7 @@ import { fromConverseResponse } from "../../translate/bedrock/from_converse.ts";
 import { fromInvokeResponse } from "../../translate/bedrock/invoke_stream.ts";
 import type { CallContext } from "../backend.ts";
 import { UpstreamWatch } from "../upstream_watch.ts";
-import { type BedrockCall, converseInput, fromOptions, invokeBody, pickApi } from "./_call.ts";
+import { type BedrockCall, converseInput, fromOptions, invokeBody, pickApi, windowOf } from "./_call.ts";
 import { mapError } from "./map_error.ts";
 import { watchBody } from "./raw_body.ts";
 
@@ -45,7 +45,7 @@ async function watched<T>(
     return out;
   } catch (err) {
     watch.end(true);
-    throw watch.error ?? mapError(err, request, ctx.model, call.plan.profile, call.redact);
+    throw watch.error ?? mapError(err, request, windowOf(call, ctx.model), call.plan.profile, call.redact);
   }
 }
 
@@ -65,6 +65,7 @@ async function watched<T>(
  *     plan: { bearer: false, summary: "default AWS credential chain" },
  *     redact: createRedactor([]),
  *     limits: DEFAULT_LIMITS,
+ *     spec: () => ({}),
  *   },
  *   {
  *     model: "claude-sonnet-4-5",
@@ -93,7 +94,7 @@ export async function completeMessage(
   if (api === "invoke") {
     const command = new InvokeModelCommand({
       modelId: ctx.model,
-      body: invokeBody(request, ctx, call.config),
+      body: invokeBody(request, ctx, call),
       contentType: "application/json",
       accept: "application/json",
     });
@@ -104,7 +105,7 @@ export async function completeMessage(
     });
     return fromInvokeResponse(json, from);
   }
-  const command = new ConverseCommand(converseInput(request, ctx, call.config));
+  const command = new ConverseCommand(converseInput(request, ctx, call));
   const out = await watched(call, request, ctx, (watch) => {
     watchBody(command, watch);
     return call.client.send(command, { abortSignal: watch.signal });

@@ -13,7 +13,7 @@ import {
 } from "../../translate/bedrock/bedrock_models.ts";
 import type { CallContext } from "../backend.ts";
 import { UpstreamWatch } from "../upstream_watch.ts";
-import { type BedrockCall, converseInput, invokeBody, pickApi } from "./_call.ts";
+import { type BedrockCall, converseInput, invokeBody, pickApi, windowOf } from "./_call.ts";
 import { mapError, shortError } from "./map_error.ts";
 import { watchBody } from "./raw_body.ts";
 
@@ -25,8 +25,8 @@ function countInput(
 ): CountTokensInput {
   // CountTokens needs a complete request; max_tokens does not change the count.
   const full: MessagesRequest = { ...request, max_tokens: bedrockModelInfo(ctx.model).maxOutputTokens };
-  if (api === "invoke") return { invokeModel: { body: invokeBody(full, ctx, call.config) } };
-  const c = converseInput(full, ctx, call.config);
+  if (api === "invoke") return { invokeModel: { body: invokeBody(full, ctx, call) } };
+  const c = converseInput(full, ctx, call);
   return {
     converse: {
       messages: c.messages,
@@ -53,6 +53,7 @@ function countInput(
  *   plan: { bearer: false, summary: "default AWS credential chain" },
  *   redact: createRedactor([]),
  *   limits: DEFAULT_LIMITS,
+ *   spec: () => ({}),
  * });
  * const tokens = await countTokens(
  *   { model: "claude-sonnet-4-5", messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }] },
@@ -89,7 +90,9 @@ export function tokenCounter(
       const res = await call.client.send(command, { abortSignal: watch.signal });
       return res.inputTokens;
     } catch (err) {
-      if (ctx.signal.aborted) throw mapError(err, request, ctx.model, call.plan.profile, call.redact);
+      if (ctx.signal.aborted) {
+        throw mapError(err, request, windowOf(call, ctx.model), call.plan.profile, call.redact);
+      }
       // A timeout (watch.error) falls back to the estimate like any other failure.
       const name = watch.error ? `timeout: ${watch.error.message}` : call.redact.text(shortError(err));
       if (/^(ValidationException|AccessDeniedException|ResourceNotFoundException)/.test(name)) {

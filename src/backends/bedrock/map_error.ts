@@ -11,7 +11,6 @@ import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import { rec } from "../../translate/_json.ts";
 import { fromBedrockError } from "../../translate/bedrock/bedrock_errors.ts";
-import { bedrockModelInfo } from "../../translate/bedrock/bedrock_models.ts";
 
 function retryAfterOf(err: unknown): string | undefined {
   const headers = rec(rec(rec(err)?.$response)?.headers);
@@ -31,7 +30,8 @@ function isAbort(err: unknown): boolean {
  * Maps a failed Bedrock call, through `redact` (the one place Bedrock's words reach the client: exception
  * messages, stream exception frames, malformed events, exception causes). A {@linkcode RelayError} is
  * redacted as well; an abort becomes a 499; the input-token estimate (for context-overflow messages) is
- * computed only here, on failure.
+ * computed only here, on failure; `window` is the model's context window, which such a message states when
+ * Bedrock names none.
  *
  * @example
  * ```ts
@@ -39,30 +39,30 @@ function isAbort(err: unknown): boolean {
  *
  * const request = { model: "claude-sonnet-4-5", messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "Hi" }] }] };
  * const err = Object.assign(new Error("Too many requests"), { name: "ThrottlingException" });
- * mapError(err, request, "us.anthropic.claude-sonnet-4-5-20250929-v1:0", undefined, createRedactor([])).status; // 429
+ * mapError(err, request, 200_000, undefined, createRedactor([])).status; // 429
  * ```
  */
 export function mapError(
   err: unknown,
   request: Omit<MessagesRequest, "max_tokens">,
-  model: string,
+  window: number,
   profile: string | undefined,
   redact: Redactor,
 ): RelayError {
-  return redact.error(classify(err, request, model, profile));
+  return redact.error(classify(err, request, window, profile));
 }
 
 function classify(
   err: unknown,
   request: Omit<MessagesRequest, "max_tokens">,
-  model: string,
+  window: number,
   profile: string | undefined,
 ): RelayError {
   if (err instanceof RelayError) return err;
   if (isAbort(err)) return new RelayError("api_error", "Request aborted", { status: 499, cause: err });
   const relay = fromBedrockError(err, {
     estimate: estimateInputTokens(request),
-    window: bedrockModelInfo(model).contextWindow,
+    window,
     profile,
   });
   const retryAfter = retryAfterOf(err);

@@ -27,3 +27,5 @@ export type { StaticCredentials } from "./client.ts";
 export type { Redactor } from "../../redact.ts";
 export type { InferenceProfile } from "./profiles.ts";
 export type { UpstreamLimits } from "../upstream_watch.ts";
+export type { ModelHints, ModelPrice, ModelProvider, ModelSpec } from "../../models/model_spec.ts";
+export type { ModelRegistry } from "../../models/registry.ts";

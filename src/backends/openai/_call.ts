@@ -7,6 +7,8 @@
 import type OpenAI from "openai";
 import type { MessagesRequest } from "../../anthropic/types.ts";
 import type { OpenAIConfig } from "../../config.ts";
+import type { ModelSpec } from "../../models/model_spec.ts";
+import { DEFAULT_CONTEXT_WINDOW, outputCap } from "../../models/registry.ts";
 import { RelayError } from "../../errors.ts";
 import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
@@ -15,7 +17,7 @@ import { fromOpenAIErrorChunk } from "../../translate/openai/openai_errors.ts";
 import type { OpenAIChatRequest } from "../../translate/openai/openai_types.ts";
 import { openAIChunkBatches } from "../../translate/openai/openai_sse.ts";
 import { openAIStreamTranslator } from "../../translate/openai/openai_stream.ts";
-import { contextWindow, maxOutputTokens, type ProviderProfile } from "../../translate/openai/providers.ts";
+import type { ProviderProfile } from "../../translate/openai/providers.ts";
 import { toOpenAIRequest } from "../../translate/openai/to_openai.ts";
 import { isCustomTool } from "../../translate/prepare.ts";
 import { translateBatches } from "../../translate/stream_translator.ts";
@@ -39,6 +41,13 @@ export interface OpenAICall {
   limits: UpstreamLimits;
   /** Names the upstream in timeout messages (`The upstream at http://host/v1`). */
   label: string;
+  /** What the model registry knows of an upstream model served by this provider. */
+  spec(model: string): ModelSpec;
+}
+
+/** The context window an overflow message states for a model: the registry's, else a default. */
+export function windowOf(call: OpenAICall, model: string): number {
+  return call.spec(model).contextWindow ?? DEFAULT_CONTEXT_WINDOW;
 }
 
 /** How timeout messages name an OpenAI-compatible upstream: its base URL without credentials or query. */
@@ -68,7 +77,8 @@ export function chatRequest(
 ): ChatRequest {
   const { config, provider } = call;
   const names = toolNameMap((request.tools ?? []).filter(isCustomTool).map((t) => t.name));
-  const cap = config.maxOutputTokens ?? maxOutputTokens(config.provider, ctx.model);
+  // The backend's own setting (MAX_OUTPUT_TOKENS, the file's maxOutputTokens) wins over the registry.
+  const cap = config.maxOutputTokens ?? outputCap(call.spec(ctx.model), { provider: config.provider });
   const body = toOpenAIRequest(request, {
     model: ctx.model,
     provider,
@@ -85,7 +95,7 @@ export function chatRequest(
     provider,
     thinkingDisplay: !thinking || thinking.type === "disabled" ? "off" : (thinking.display ?? "summarized"),
     inputEstimate: 0,
-    contextWindow: contextWindow(ctx.model),
+    contextWindow: windowOf(call, ctx.model),
     warn: ctx.warn,
   };
   return { body, from };
@@ -100,6 +110,8 @@ export function chatRequest(
  * import { createOpenAIClient } from "./client.ts";
  * import { PROVIDERS } from "../../translate/openai/providers.ts";
  * import type { OpenAIConfig } from "../../config.ts";
+import type { ModelSpec } from "../../models/model_spec.ts";
+import { DEFAULT_CONTEXT_WINDOW, outputCap } from "../../models/registry.ts";
  * import { createRedactor } from "../../redact.ts";
  *
  * import { DEFAULT_LIMITS } from "../../limits.ts";
@@ -119,6 +131,7 @@ export function chatRequest(
  *   redact: createRedactor([config.apiKey]),
  *   limits: DEFAULT_LIMITS,
  *   label: upstreamLabel(config.baseUrl),
+ *   spec: () => ({}),
  * });
  * ```
  */
@@ -135,12 +148,14 @@ export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
       watch.headersIn();
       if (!res.body) throw new RelayError("api_error", "Upstream returned no body");
       const type = res.headers.get("content-type") ?? "";
-      if (/json|html/i.test(type)) throw await notAStream(res, type, request, ctx, watch);
+      if (/json|html/i.test(type)) {
+        throw await notAStream(res, type, request, windowOf(call, ctx.model), watch);
+      }
       const translator = openAIStreamTranslator({ ...from, inputEstimate: estimateInputTokens(request) });
       return translateBatches(openAIChunkBatches(res.body, watch.touch), translator);
     },
     mapError(err, request, ctx) {
-      return mapError(err, request, ctx.model, call.config.baseUrl, call.redact);
+      return mapError(err, request, windowOf(call, ctx.model), call.config.baseUrl, call.redact);
     },
   };
 }
@@ -153,7 +168,7 @@ async function notAStream(
   res: Response,
   type: string,
   request: MessagesRequest,
-  ctx: CallContext,
+  window: number,
   watch: UpstreamWatch,
 ): Promise<RelayError> {
   watch.reading();
@@ -167,7 +182,7 @@ async function notAStream(
   if (typeof json === "object" && json !== null && "error" in json) {
     return fromOpenAIErrorChunk(json, {
       estimate: estimateInputTokens(request),
-      window: contextWindow(ctx.model),
+      window,
     });
   }
   return new RelayError(

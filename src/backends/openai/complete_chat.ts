@@ -10,7 +10,7 @@ import { estimateInputTokens } from "../../tokens.ts";
 import { fromOpenAIResponse } from "../../translate/openai/from_openai.ts";
 import type { CallContext } from "../backend.ts";
 import { UpstreamWatch } from "../upstream_watch.ts";
-import { chatRequest, type OpenAICall } from "./_call.ts";
+import { chatRequest, type OpenAICall, windowOf } from "./_call.ts";
 import { mapError } from "./map_error.ts";
 
 // The parser's message quotes the body; the client gets what the body is instead.
@@ -54,6 +54,7 @@ function parseAnswer(text: string, type: string | null): unknown {
  *   limits: DEFAULT_LIMITS,
  *   label: upstreamLabel(config.baseUrl),
  *   redact: createRedactor([config.apiKey]),
+ *   spec: () => ({}),
  * };
  * const message = await completeChat(
  *   call,
@@ -84,13 +85,13 @@ export async function completeChat(
     json = parseAnswer(await res.text(), res.headers.get("content-type"));
   } catch (err) {
     watch.end(true);
-    throw watch.error ?? mapError(err, request, ctx.model, call.config.baseUrl, call.redact);
+    throw watch.error ?? mapError(err, request, windowOf(call, ctx.model), call.config.baseUrl, call.redact);
   }
   watch.end(false);
   try {
     return fromOpenAIResponse(json, { ...from, inputEstimate: estimateInputTokens(request) });
   } catch (err) {
     // An error body sent with a 200 is mapped (and redacted) like any other.
-    throw mapError(err, request, ctx.model, call.config.baseUrl, call.redact);
+    throw mapError(err, request, windowOf(call, ctx.model), call.config.baseUrl, call.redact);
   }
 }

@@ -11,7 +11,6 @@ import { RelayError } from "../../errors.ts";
 import type { Redactor } from "../../redact.ts";
 import { estimateInputTokens } from "../../tokens.ts";
 import { connectionError, fromOpenAIError } from "../../translate/openai/openai_errors.ts";
-import { contextWindow } from "../../translate/openai/providers.ts";
 import { UpstreamHttpError } from "./client.ts";
 
 function parseBody(text: string): unknown {
@@ -25,7 +24,8 @@ function parseBody(text: string): unknown {
 /**
  * Maps a failed call, through `redact` (the one place an OpenAI-compatible upstream's words reach the
  * client: error bodies, malformed chunks, exception causes). A {@linkcode RelayError} is redacted as
- * well; the input-token estimate (for context-overflow messages) is computed only here, on failure.
+ * well; the input-token estimate (for context-overflow messages) is computed only here, on failure;
+ * `window` is the model's context window, which such a message states when the upstream names none.
  *
  * @example
  * ```ts
@@ -34,23 +34,23 @@ function parseBody(text: string): unknown {
  *
  * const request = { model: "claude-sonnet-4-5", messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "Hi" }] }] };
  * const err = new UpstreamHttpError(503, "Service Unavailable", new Headers());
- * mapError(err, request, "gpt-4.1", "https://api.openai.com/v1", createRedactor([])).status; // 529
+ * mapError(err, request, 1_047_576, "https://api.openai.com/v1", createRedactor([])).status; // 529
  * ```
  */
 export function mapError(
   err: unknown,
   request: Omit<MessagesRequest, "max_tokens">,
-  model: string,
+  window: number,
   baseUrl: string,
   redact: Redactor,
 ): RelayError {
-  return redact.error(classify(err, request, model, baseUrl));
+  return redact.error(classify(err, request, window, baseUrl));
 }
 
 function classify(
   err: unknown,
   request: Omit<MessagesRequest, "max_tokens">,
-  model: string,
+  window: number,
   baseUrl: string,
 ): RelayError {
   if (err instanceof RelayError) return err;
@@ -59,7 +59,7 @@ function classify(
     return fromOpenAIError(cause.status, parseBody(cause.body), {
       retryAfter: cause.headers.get("retry-after"),
       estimate: estimateInputTokens(request),
-      window: contextWindow(model),
+      window,
     });
   }
   if (err instanceof OpenAI.APIUserAbortError) {

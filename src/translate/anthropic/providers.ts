@@ -39,6 +39,11 @@ export interface AnthropicProviderProfile {
   readonly models: boolean;
   /** Sends the key as `x-api-key` only; the others get `Authorization: Bearer` as well. */
   readonly xApiKeyOnly: boolean;
+  /**
+   * Takes only tool ids of `[a-zA-Z0-9_-]`: ids another upstream made (Kimi's `functions.Bash:0`) are
+   * aliased. The others take the ids they made themselves, which go back unchanged.
+   */
+  readonly strictToolIds: boolean;
 }
 
 function thirdParty(name: AnthropicProviderName): AnthropicProviderProfile {
@@ -50,6 +55,7 @@ function thirdParty(name: AnthropicProviderName): AnthropicProviderProfile {
     countTokens: false,
     models: false,
     xApiKeyOnly: false,
+    strictToolIds: false,
   };
 }
 
@@ -63,6 +69,7 @@ export const ANTHROPIC_PROVIDERS: Readonly<Record<AnthropicProviderName, Anthrop
     countTokens: true,
     models: true,
     xApiKeyOnly: true,
+    strictToolIds: true,
   },
   deepseek: thirdParty("deepseek"),
   zai: thirdParty("zai"),
@@ -109,4 +116,23 @@ export function detectAnthropicProvider(baseUrl: string): AnthropicProviderName 
   if (host.endsWith("z.ai") || host.endsWith("bigmodel.cn")) return "zai";
   if (host.includes("moonshot")) return "moonshot";
   return PORTS[url.port] ?? "generic";
+}
+
+/**
+ * Who runs Anthropic's web search tool for an Anthropic-format backend: its own setting, else the upstream
+ * where it is Anthropic (which runs server tools) and relayx everywhere else.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(anthropicSearchMode({ baseUrl: "https://api.anthropic.com" }), "upstream");
+ * assert.equal(anthropicSearchMode({ baseUrl: "https://api.z.ai/api/anthropic" }), "relayx");
+ * ```
+ */
+export function anthropicSearchMode(
+  backend: { baseUrl: string; webSearch?: "relayx" | "upstream" },
+): "relayx" | "upstream" {
+  if (backend.webSearch) return backend.webSearch;
+  return ANTHROPIC_PROVIDERS[detectAnthropicProvider(backend.baseUrl)].serverFeatures ? "upstream" : "relayx";
 }

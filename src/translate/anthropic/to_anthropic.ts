@@ -4,7 +4,11 @@
  * - `model` is the upstream model (the backend's `model` when set, else the client's);
  * - relayx's own thinking signatures (`signature.ts`) never leave relayx: such thinking blocks are
  *   dropped, and on Anthropic itself so are blocks with an empty signature (it rejects them). Thinking
- *   blocks with any other signature go back unchanged: they came from this upstream;
+ *   blocks with any other signature go back unchanged: they came from this upstream. When thinking is on
+ *   and the last assistant turn of a tool loop is left without its thinking (another backend's was
+ *   dropped), Anthropic itself would answer 400 "Expected `thinking`": thinking is off for that request;
+ * - on Anthropic itself, tool ids another upstream made that break its rule (`[a-zA-Z0-9_-]`) are
+ *   aliased the same way in `tool_use` and `tool_result`;
  * - per provider ({@linkcode AnthropicProviderProfile}): `anthropic-beta` flags, `output_config`,
  *   top-level `cache_control` and `service_tier` are dropped where the upstream does not take them, and
  *   an upstream without Anthropic's server features gets the request prepared as every other backend
@@ -21,6 +25,7 @@ import type { ContentBlock, CountTokensRequest, Message } from "../../anthropic/
 import { systemMessageText, systemReminder } from "../bedrock/_request_rules.ts";
 import { prepareRequest } from "../prepare.ts";
 import { isRelaySignature } from "../signature.ts";
+import { safeIdentifier } from "../tool_names.ts";
 import type { AnthropicProviderProfile } from "./providers.ts";
 
 /** Options for {@linkcode toAnthropicRequest}. */
@@ -49,7 +54,32 @@ function keepThinking(b: ContentBlock, profile: AnthropicProviderProfile): boole
   return b.signature !== "" || !profile.serverFeatures;
 }
 
-function cleanMessage(m: Message, profile: AnthropicProviderProfile, warn: (m: string) => void): Message {
+function strictIds(b: ContentBlock): ContentBlock {
+  if (b.type === "tool_use") return b.id === safeIdentifier(b.id) ? b : { ...b, id: safeIdentifier(b.id) };
+  if (b.type !== "tool_result" || b.tool_use_id === safeIdentifier(b.tool_use_id)) return b;
+  return { ...b, tool_use_id: safeIdentifier(b.tool_use_id) };
+}
+
+// In a tool loop with thinking on, Anthropic requires the last assistant turn to start with its thinking.
+function lastToolTurnUnsigned(messages: readonly Message[]): boolean {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m?.role !== "assistant") continue;
+    if (!m.content.some((b) => b.type === "tool_use")) return false;
+    const first = m.content[0]?.type;
+    return first !== "thinking" && first !== "redacted_thinking";
+  }
+  return false;
+}
+
+function cleanMessage(
+  original: Message,
+  profile: AnthropicProviderProfile,
+  warn: (m: string) => void,
+): Message {
+  const m = profile.strictToolIds && original.content.some((b) => strictIds(b) !== b)
+    ? { ...original, content: original.content.map(strictIds) }
+    : original;
   if (m.role === "system" && !profile.serverFeatures) {
     const content: ContentBlock[] = [];
     for (const b of m.content) {
@@ -93,6 +123,13 @@ export function toAnthropicRequest(request: CountTokensRequest, opts: ToAnthropi
     .filter((m) => m.content.length > 0);
   const { betas: requested, ...rest } = prepared;
   const body: Record<string, unknown> = { ...rest, model: opts.model, messages };
+  const thinkingOn = rest.thinking?.type === "enabled" || rest.thinking?.type === "adaptive";
+  if (profile.serverFeatures && thinkingOn && lastToolTurnUnsigned(messages)) {
+    delete body.thinking;
+    warn(
+      "thinking: the last assistant turn has no thinking this upstream signed; thinking is off for this request",
+    );
+  }
   // Tool search is Anthropic's: elsewhere the deferred tools that were loaded go as ordinary tools.
   if (!profile.serverFeatures && rest.tools) {
     body.tools = rest.tools.map(({ defer_loading: _, ...t }) => t);

@@ -1,7 +1,9 @@
 /**
  * The blocks of a native Invoke body: Anthropic's own, copied with only the fields Bedrock's Claude takes,
  * cache breakpoints normalised and counted, URL and file-id sources rejected (Bedrock takes inline data
- * only), relayx-signed thinking and server-tool blocks dropped.
+ * only), relayx-signed thinking and server-tool blocks dropped, and tool ids another upstream made that
+ * break Bedrock's rule (`[a-zA-Z0-9_-]{1,64}`, e.g. Kimi's `functions.Bash:0`) aliased the same way in
+ * `tool_use` and `tool_result`.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import { warnOnce } from "../_warn.ts";
 import { foreignBlockText, isForeignBlock } from "../foreign_blocks.ts";
 import { isServerToolBlock } from "../prepare.ts";
 import { isRelaySignature } from "../signature.ts";
+import { safeIdentifier } from "../tool_names.ts";
 import type { BedrockModelInfo } from "./bedrock_models.ts";
 import { excessBreakpoints, invalidRequest } from "./_request_rules.ts";
 
@@ -154,9 +157,12 @@ export function block(b: ContentBlock, path: string, body: Body): Json | undefin
       return body.cached({ ...result }, cache_control);
     }
     case "tool_use":
-      return body.cached({ type: "tool_use", id: b.id, name: b.name, input: b.input ?? {} }, b.cache_control);
+      return body.cached(
+        { type: "tool_use", id: safeIdentifier(b.id), name: b.name, input: b.input ?? {} },
+        b.cache_control,
+      );
     case "tool_result": {
-      const out: Json = { type: "tool_result", tool_use_id: b.tool_use_id };
+      const out: Json = { type: "tool_result", tool_use_id: safeIdentifier(b.tool_use_id) };
       // Blank content is left out (the field is optional) rather than risk a blank-text rejection.
       if (typeof b.content === "string") {
         if (b.content.trim() !== "") out.content = b.content;

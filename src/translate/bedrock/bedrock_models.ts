@@ -9,6 +9,10 @@
  *
  * @module
  */
+import { claudeVersion } from "../../models/family_rules.ts";
+import type { ModelHints } from "../../models/model_spec.ts";
+import { DEFAULT_CONTEXT_WINDOW, outputCap, ruleSpec } from "../../models/registry.ts";
+
 /** Model families relayx tells apart on Bedrock. */
 export type BedrockFamily =
   | "claude"
@@ -26,9 +30,12 @@ export interface BedrockModelInfo {
   family: BedrockFamily;
   /** Claude version as major + minor / 10 (4.5, 3.7); 0 for other families. */
   version: number;
-  /** The largest `maxTokens` the model accepts. */
+  /**
+   * The largest `maxTokens` the model accepts, by relayx's own rules (`src/models/`); the backend passes
+   * the model registry's figure, which the configuration and the catalogue may refine.
+   */
   maxOutputTokens: number;
-  /** The context window, in tokens (for the overflow error when Bedrock states no figures). */
+  /** The context window, in tokens, by the same rules (for the overflow error when Bedrock states none). */
   contextWindow: number;
   /** Takes `top_k` (Claude: `additionalModelRequestFields.top_k`; Nova: `inferenceConfig.topK`). */
   supportsTopK: boolean;
@@ -73,6 +80,18 @@ export interface BedrockModelInfo {
   supportsReasoningHistory: boolean;
 }
 
+const BEDROCK: ModelHints = { provider: "bedrock" };
+
+/** The limits and vision the model registry's own rules give a Bedrock model (`src/models/`). */
+function limits(id: string): Pick<BedrockModelInfo, "maxOutputTokens" | "contextWindow" | "supportsImages"> {
+  const spec = ruleSpec(id, BEDROCK);
+  return {
+    maxOutputTokens: outputCap(spec, BEDROCK),
+    contextWindow: spec.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+    supportsImages: spec.images === true,
+  };
+}
+
 const GEOGRAPHY = /^(us-gov|us|eu|apac|jp|au|global)\.(.+)$/;
 
 /**
@@ -110,25 +129,15 @@ export function foundationModelId(id: string): string {
 }
 
 function claudeInfo(id: string): BedrockModelInfo {
-  // Old ids put the version first (claude-3-5-sonnet), new ones the tier first (claude-sonnet-4-5).
-  const m = id.match(/claude-(?:([a-z]+)-)?(\d+)(?:-(\d)(?!\d))?(?:-([a-z]+))?/);
-  const tier = (m?.[1] ?? m?.[4] ?? "").toLowerCase();
-  const major = Number(m?.[2] ?? 2);
-  const minor = Number(m?.[3] ?? 0);
-  // Integer arithmetic, so that 41 / 10 is exactly the literal 4.1 the rules compare with.
-  const version = (major * 10 + minor) / 10;
+  const { tier, version } = claudeVersion(id);
   const opus = tier === "opus";
   const adaptiveOnly = version >= 4.7;
-  let maxOutputTokens = 4096;
-  if (version >= 5 || (opus && version >= 4.6)) maxOutputTokens = 128_000;
-  else if (opus && version >= 4 && version < 4.5) maxOutputTokens = 32_000;
-  else if (version >= 3.7) maxOutputTokens = 64_000;
-  else if (version >= 3.5) maxOutputTokens = 8192;
+  const { maxOutputTokens, contextWindow, supportsImages } = limits(id);
   return {
     family: "claude",
     version,
     maxOutputTokens,
-    contextWindow: version >= 4.6 ? 1_000_000 : 200_000,
+    contextWindow,
     supportsTopK: !adaptiveOnly,
     supportsThinking: version >= 3.7,
     supportsAdaptiveThinking: version >= 4.6,
@@ -138,8 +147,7 @@ function claudeInfo(id: string): BedrockModelInfo {
     exclusiveSampling: version >= 4.1,
     supportsCachePoints: version >= 3.7 || (tier === "haiku" && version === 3.5),
     supportsCacheTtl: version >= 4.5,
-    // Claude 3.5 Haiku is the one Claude without vision.
-    supportsImages: !(tier === "haiku" && version === 3.5) && version >= 3,
+    supportsImages,
     supportsToolResultImages: version >= 3,
     supportsStopSequences: true,
     supportsToolChoice: true,
@@ -183,12 +191,9 @@ function novaInfo(id: string): BedrockModelInfo {
   return {
     ...BASE,
     family: "nova",
-    // The Nova 1 request schema caps maxTokens at 5,000; newer Nova models are assumed to take 10,000.
-    maxOutputTokens: /nova-(?:micro|lite|pro)-v1/.test(id) ? 5000 : 10_000,
-    contextWindow: micro ? 128_000 : 300_000,
+    ...limits(id),
     supportsTopK: true,
     supportsCachePoints: true,
-    supportsImages: !micro,
     supportsDocuments: !micro,
     supportsToolChoice: true,
     supportsToolChoiceTool: true,
@@ -200,44 +205,38 @@ function novaInfo(id: string): BedrockModelInfo {
 const PROVIDER_RULES: ReadonlyMap<string, (id: string) => BedrockModelInfo> = new Map([
   ["amazon", (id: string) => id.includes("nova") ? novaInfo(id) : BASE],
   ["meta", (id: string): BedrockModelInfo => {
-    const llama4 = id.includes("llama4");
     return {
       ...BASE,
       family: "llama",
-      // Bedrock's Llama 3 takes max_gen_len up to 2,048.
-      maxOutputTokens: llama4 ? 8192 : 2048,
-      supportsImages: llama4 || /llama3-2-(?:11|90)b/.test(id),
+      ...limits(id),
       supportsDocuments: true,
     };
   }],
   ["mistral", (id: string): BedrockModelInfo => ({
     ...BASE,
     family: "mistral",
-    maxOutputTokens: 8192,
-    supportsImages: id.includes("pixtral") || id.includes("large-3"),
+    ...limits(id),
     supportsDocuments: true,
   })],
   // Only R1 takes stop sequences (langchain-aws #664); V3.x rejects the field.
   ["deepseek", (id: string): BedrockModelInfo => ({
     ...BASE,
     family: "deepseek",
-    maxOutputTokens: 32_768,
+    ...limits(id),
     supportsStopSequences: id.includes("r1"),
   })],
   ["qwen", (id: string): BedrockModelInfo => ({
     ...BASE,
     family: "qwen",
-    maxOutputTokens: id.includes("qwen3-32b") ? 16_384 : 32_768,
-    contextWindow: 262_144,
-    supportsImages: id.includes("-vl-"),
+    ...limits(id),
     // "This model doesn't support the stopSequences field" (dify-official-plugins #1767).
     supportsStopSequences: false,
   })],
   // gpt-oss rejects stopSequences on every call (crewAI #3317).
-  ["openai", (): BedrockModelInfo => ({
+  ["openai", (id: string): BedrockModelInfo => ({
     ...BASE,
     family: "openai",
-    maxOutputTokens: 16_384,
+    ...limits(id),
     supportsStopSequences: false,
     supportsToolChoice: true,
   })],

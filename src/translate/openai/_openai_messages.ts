@@ -180,7 +180,7 @@ function userTurn(message: Message, index: number, conv: Conversation, ctx: Part
     }
     // Tool messages come first whatever the block order: OpenAI wants them right after the tool calls.
     results++;
-    const id = safeIdentifier(block.tool_use_id);
+    const id = safeIdentifier(block.tool_use_id, ctx.provider.maxToolIdLength);
     const result = toolResultContent(block, path, ctx);
     conv.tool(id, result.content);
     if (result.attachments.length > 0) {
@@ -236,7 +236,7 @@ function assistantParts(message: Message, ctx: PartContext): AssistantParts {
         }
         break;
       case "tool_use":
-        parts.calls.push({ call: toolCall(block), original: block.id });
+        parts.calls.push({ call: toolCall(block, ctx.provider.maxToolIdLength), original: block.id });
         break;
       case "thinking": {
         // Only relayx's own signatures from this provider carry anything it can use; Anthropic/Bedrock
@@ -301,9 +301,9 @@ function restoreReasoning(out: OpenAIAssistantMessage, parts: AssistantParts, ct
   }
 }
 
-function toolCall(block: ToolUseBlock): OpenAIToolCall {
+function toolCall(block: ToolUseBlock, maxIdLength: number | undefined): OpenAIToolCall {
   return {
-    id: safeIdentifier(block.id),
+    id: safeIdentifier(block.id, maxIdLength),
     type: "function",
     function: { name: safeIdentifier(block.name), arguments: JSON.stringify(block.input ?? {}) },
   };

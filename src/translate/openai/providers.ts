@@ -45,6 +45,11 @@ export interface ProviderProfile {
   needsKey: boolean;
   /** The default base URL. */
   baseUrl: string;
+  /**
+   * The longest tool call id it takes (OpenAI: 40, "string too long"); longer ids, which other upstreams
+   * make, are aliased. Default 64.
+   */
+  maxToolIdLength?: number;
 }
 
 const base: Omit<ProviderProfile, "name" | "baseUrl"> = {
@@ -70,6 +75,7 @@ export const PROVIDERS: Readonly<Record<ProviderName, ProviderProfile>> = {
     reasoning: "openai",
     needsKey: true,
     baseUrl: "https://api.openai.com/v1",
+    maxToolIdLength: 40,
   },
   gemini: {
     ...base,
@@ -150,35 +156,28 @@ export function detectProvider(baseUrl: string): ProviderName {
   return "generic";
 }
 
+/**
+ * The smallest `max_tokens` a model accepts, where it is more than 1; relayx raises a smaller one (a
+ * client's one-token model check) to it rather than get a 400.
+ *
+ * OpenRouter serves OpenAI's models through OpenAI's or Azure's Responses API, whose `max_output_tokens`
+ * starts at 16: "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but
+ * got 10 instead" (relayed by OpenRouter, github.com/vectorize-io/hindsight/issues/58). Chat completions
+ * at OpenAI itself take 1, and thinking models elsewhere (Gemini, DeepSeek, OpenAI's reasoning models)
+ * accept a tiny budget and spend it on thinking: they answer empty, with `finish_reason: "length"`.
+ *
+ * @example
+ * ```ts
+ * minOutputTokens("openrouter", "openai/gpt-5"); // 16
+ * minOutputTokens("openai", "gpt-5"); // 1
+ * ```
+ */
+export function minOutputTokens(provider: ProviderName, model: string): number {
+  if (provider === "openrouter" && model.toLowerCase().startsWith("openai/")) return 16;
+  return 1;
+}
+
 /** True for OpenAI reasoning models, which take `max_completion_tokens`, `developer` and no temperature. */
 export function isOpenAIReasoningModel(model: string): boolean {
   return /^(?:openai\/)?(?:o\d|gpt-5)/.test(model);
-}
-
-/** The largest `max_tokens` a model accepts, where known; relayx clamps to it rather than get a 400. */
-export function maxOutputTokens(provider: ProviderName, model: string): number {
-  const m = model.toLowerCase();
-  if (m.includes("gemini-2.0") || m.includes("gemini-1.5")) return 8192;
-  if (m.includes("gemini")) return 65536;
-  if (m.startsWith("deepseek-reasoner")) return 65536;
-  if (m.includes("deepseek")) return provider === "deepseek" ? 8192 : 32768;
-  if (/^(?:openai\/)?gpt-5/.test(m)) return 128000;
-  if (/^(?:openai\/)?o\d/.test(m)) return 100000;
-  if (/^(?:openai\/)?gpt-4\.1/.test(m)) return 32768;
-  if (/^(?:openai\/)?gpt-4o/.test(m)) return 16384;
-  if (/^(?:openai\/)?gpt-4/.test(m)) return 8192;
-  if (m.includes("claude")) return 64000;
-  // Unknown models: local servers and gateways reject output budgets beyond their context; 16K is
-  // ample for an agent turn and fits every current open model.
-  return 16384;
-}
-
-/** The context window of a model where known, for the overflow message when the upstream omits it. */
-export function contextWindow(model: string): number {
-  const m = model.toLowerCase();
-  if (m.includes("gemini")) return 1_048_576;
-  if (/^(?:openai\/)?gpt-4\.1/.test(m)) return 1_047_576;
-  if (/^(?:openai\/)?(?:gpt-5|o\d)/.test(m)) return 200_000;
-  if (m.includes("claude")) return 200_000;
-  return 128_000;
 }

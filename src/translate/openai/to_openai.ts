@@ -19,7 +19,7 @@ import type {
   OpenAITool,
   OpenAIToolChoice,
 } from "./openai_types.ts";
-import { isOpenAIReasoningModel, type ProviderProfile } from "./providers.ts";
+import { isOpenAIReasoningModel, minOutputTokens, type ProviderProfile } from "./providers.ts";
 import { cleanSchemaForGemini } from "./schema_clean.ts";
 import { type MessageContext, openAIMessages } from "./_openai_messages.ts";
 import { cacheOf } from "./_openai_parts.ts";
@@ -117,6 +117,13 @@ function sampling(
   warn: (message: string) => void,
 ): void {
   let maxTokens = Math.max(1, req.max_tokens);
+  const floor = minOutputTokens(opts.provider.name, opts.model);
+  if (maxTokens < floor) {
+    // A one-token model check: the answer may be up to `floor` tokens long, which no client minds more
+    // than a 400; the stop reason stays the upstream's.
+    warn(`max_tokens: ${maxTokens} is below the ${opts.model} minimum and was raised to ${floor}`);
+    maxTokens = floor;
+  }
   if (maxTokens > opts.maxOutputTokens) {
     warn(
       `max_tokens: ${maxTokens} is above the ${opts.model} limit and was clamped to ${opts.maxOutputTokens}`,

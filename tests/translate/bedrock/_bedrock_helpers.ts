@@ -74,7 +74,9 @@ export function checkStream(events: readonly StreamEvent[]): Reassembled {
             ? { type: "thinking", thinking: "", signature: "" }
             : b.type === "text"
             ? { type: "text", text: "" }
-            : { type: "redacted_thinking", data: b.data },
+            : b.type === "redacted_thinking"
+            ? { type: "redacted_thinking", data: b.data }
+            : b,
         );
         json.push("");
         break;

@@ -54,7 +54,7 @@ export function assertEventGrammar(events: StreamEvent[]): Assembled[] {
             ? { type: "thinking", thinking: "", signature: "" }
             : b.type === "text"
             ? { type: "text", text: "" }
-            : { type: "redacted_thinking", data: b.data },
+            : { type: "redacted_thinking", data: b.type === "redacted_thinking" ? b.data : "" },
         );
         assert.match(b.type === "tool_use" ? b.id : "x", /^[a-zA-Z0-9_-]+$/, "tool ids are valid");
         open = { index: event.index, json: "", signed: false };
