@@ -4,7 +4,12 @@
  * against one fast mock upstream on 127.0.0.1. Prints one table, the ratios and which targets are met.
  *
  * Flags: `--duration=MS` per measurement (default 3000), `--warmup=MS` (default 500), `--no-peer`,
- * `--only=direct,pass,parse,relayx,relayx_bedrock,peer`, `--profile[=stream|complete]` (instead of the
+ * `--only=direct,pass,parse,relayx,relayx_file,relayx_routed,relayx_bedrock,peer` (`relayx_file`: the
+ * OpenAI-compatible relayx from a one-route configuration file, which serves without the router;
+ * `relayx_routed`: the same with a `NAME/MODEL` target, which goes through the router), `--rounds=N`
+ * (default 1: measure the targets N times, each round starting one target further on, and report each
+ * figure's median, so that a target's place in the run does not decide its figures; the rows of a
+ * one-round run measured later get lower rates), `--profile[=stream|complete]` (instead of the
  * table: relayx under load with `--cpu-prof`, then its top self-time functions). `BENCH_RELAYX_FLAGS`
  * adds Deno flags to relayx's command line (e.g. `--v8-flags=--max-semi-space-size=2`) to try settings.
  *
@@ -29,7 +34,15 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const BENCH_TIMEOUT_MS = 9 * 60 * 1000;
 
 type Api = "openai" | "anthropic";
-type Key = "direct" | "pass" | "parse" | "relayx" | "relayx_bedrock" | "peer";
+type Key =
+  | "direct"
+  | "pass"
+  | "parse"
+  | "relayx"
+  | "relayx_file"
+  | "relayx_routed"
+  | "relayx_bedrock"
+  | "peer";
 
 interface Target {
   key: Key;
@@ -65,22 +78,28 @@ interface Options {
   peer: boolean;
   /** Which load to profile relayx under, if any. */
   profile?: "both" | "stream" | "complete";
+  /** How many times the targets are measured, interleaved. */
+  rounds: number;
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { durationMs: 3000, warmupMs: 500, peer: true };
+  const opts: Options = { durationMs: 3000, warmupMs: 500, peer: true, rounds: 1 };
   for (const a of args) {
     const [k, v] = a.split("=", 2);
     if (k === "--duration") opts.durationMs = Number(v);
     else if (k === "--warmup") opts.warmupMs = Number(v);
     else if (k === "--only") opts.only = new Set((v ?? "").split(","));
     else if (k === "--no-peer") opts.peer = false;
+    else if (k === "--rounds") opts.rounds = Number(v);
     else if (k === "--profile" && (v === undefined || v === "both" || v === "stream" || v === "complete")) {
       opts.profile = v ?? "both";
     } else throw new Error(`Unknown flag: "${a}"`);
   }
   if (!(opts.durationMs > 0 && opts.durationMs <= 30_000)) throw new Error("--duration: 1 to 30000 ms");
   if (!(opts.warmupMs >= 0 && opts.warmupMs <= 10_000)) throw new Error("--warmup: 0 to 10000 ms");
+  if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1 && opts.rounds <= 9)) {
+    throw new Error("--rounds: 1 to 9");
+  }
   return opts;
 }
 
@@ -119,22 +138,58 @@ function relayxGlibc(): Record<string, string> {
   };
 }
 
-function relayxArgs(profileDir?: string): string[] {
+function relayxArgs(profileDir?: string, configFile?: string): string[] {
   const prof = profileDir
     ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--preload=${ROOT}bench/_exit_on_term.ts`]
     : [];
   const extra = Deno.env.get("BENCH_RELAYX_FLAGS")?.split(" ").filter(Boolean) ?? [];
-  return ["run", ...prof, ...extra, "--allow-net", "--allow-env", `${ROOT}main.ts`];
+  const file = configFile
+    ? { read: [`--allow-read=${configFile}`], args: ["--config", configFile] }
+    : undefined;
+  return [
+    "run",
+    ...prof,
+    ...extra,
+    "--allow-net",
+    "--allow-env",
+    ...file?.read ?? [],
+    `${ROOT}main.ts`,
+    ...file?.args ?? [],
+  ];
+}
+
+/**
+ * How relayx is configured: `openai` and `bedrock` by environment variables; `file` by a configuration
+ * file with one route to one backend, the equivalent of `openai`; `routed` the same with a `NAME/MODEL`
+ * target, which main.ts serves through the router (a bare `NAME` is served by the backend directly).
+ */
+type RelayxSetup = "openai" | "bedrock" | "file" | "routed";
+
+/** The configuration file of the `file` and `routed` setups, equivalent to the `openai` environment. */
+function oneRouteConfig(url: string, target: string): string {
+  return JSON.stringify({
+    backends: {
+      mock: { type: "openai", baseUrl: `${url}/v1`, apiKey: "bench", model: "mock", provider: "openai" },
+    },
+    routes: [{ to: target }],
+  });
 }
 
 function startRelayx(
-  backend: "openai" | "bedrock",
+  setup: RelayxSetup,
   profileDir?: string,
 ): (upstream: Server) => Promise<Server> {
-  return (upstream) => {
+  return async (upstream) => {
     const port = freePort();
     const url = `http://127.0.0.1:${upstream.port}`;
-    const env: Record<string, string> = backend === "openai"
+    let configDir: string | undefined;
+    let configFile: string | undefined;
+    if (setup === "file" || setup === "routed") {
+      configDir = await Deno.makeTempDir({ prefix: "relayx-bench-config-" });
+      configFile = `${configDir}/relayx.json`;
+      await Deno.writeTextFile(configFile, oneRouteConfig(url, setup === "file" ? "mock" : "mock/mock"));
+    }
+    const env: Record<string, string> = setup === "file" || setup === "routed" ? {} : setup === "openai"
       ? {
         LLM_BACKEND: "openai_compatible",
         OPENAI_BASE_URL: `${url}/v1`,
@@ -152,10 +207,10 @@ function startRelayx(
         BEDROCK_MODEL_ID: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
         BEDROCK_API: "converse",
       };
-    return startServer({
-      name: `relayx (${backend})`,
+    const server = await startServer({
+      name: `relayx (${setup})`,
       command: DENO,
-      args: relayxArgs(profileDir),
+      args: relayxArgs(profileDir, configFile),
       // The default log format (one JSON line a request), written where nobody reads it.
       env: {
         ...baseEnv(),
@@ -170,7 +225,19 @@ function startRelayx(
       cwd: ROOT,
       port,
       timeoutMs: 60_000,
+    }).catch(async (err) => {
+      if (configDir) await Deno.remove(configDir, { recursive: true });
+      throw err;
     });
+    if (!configDir) return server;
+    const dir = configDir;
+    return {
+      ...server,
+      stop: async (graceMs) => {
+        await server.stop(graceMs);
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      },
+    };
   };
 }
 
@@ -179,6 +246,13 @@ const TARGETS: Target[] = [
   { key: "pass", label: "pass-through", api: "openai", start: startReference("bytes") },
   { key: "parse", label: "PARSE", api: "openai", start: startReference("parse") },
   { key: "relayx", label: "relayx openai", api: "anthropic", start: startRelayx("openai") },
+  { key: "relayx_file", label: "relayx openai, file", api: "anthropic", start: startRelayx("file") },
+  {
+    key: "relayx_routed",
+    label: "relayx openai, file NAME/MODEL",
+    api: "anthropic",
+    start: startRelayx("routed"),
+  },
   { key: "relayx_bedrock", label: "relayx bedrock", api: "anthropic", start: startRelayx("bedrock") },
   { key: "peer", label: `CCR ${PEER_VERSION} (peer)`, api: "anthropic", start: (u) => startPeer(u.port) },
 ];
@@ -205,7 +279,7 @@ let flat: { before: number; mid: number; after: number; ok: number } | undefined
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.error(s);
 
-async function measureTarget(target: Target, upstream: Server, opts: Options): Promise<Row> {
+async function measureTarget(target: Target, upstream: Server, opts: Options, round: number): Promise<Row> {
   const row: Row = {
     target,
     problems: [],
@@ -265,7 +339,7 @@ async function measureTarget(target: Target, upstream: Server, opts: Options): P
       await sleep(1000);
       row.rssIdle = memory(server.pid).rss;
     }
-    if (target.key === "relayx" && server) {
+    if (target.key === "relayx" && server && round === 0) {
       // Leaks show as growth across many streams; the mid-point separates heap warm-up from a slope.
       const before = memory(server.pid).rss;
       const half = await sequential(port, ccStream, 500, 60_000);
@@ -318,6 +392,25 @@ async function measureTarget(target: Target, upstream: Server, opts: Options): P
     await server?.stop();
   }
   return row;
+}
+
+const FIGURES = ["nsP50", "nsP99", "smallP50", "rps", "ttfb", "ttlb", "sps", "rssIdle", "rssPeak"] as const;
+
+/** One target's rounds as one row: each figure's median; every problem and error, once. */
+function medianRow(rows: Row[]): Row {
+  const measured = rows.filter((r) => !r.na);
+  const first = measured[0] ?? rows[0]!;
+  if (rows.length === 1 || measured.length === 0) return first;
+  const out: Row = { ...first, problems: [], errors: [], notes: [] };
+  for (const key of FIGURES) {
+    out[key] = quantile(measured.map((r) => r[key]).filter(Number.isFinite).sort((a, b) => a - b), 0.5);
+  }
+  for (const r of measured) {
+    for (const list of ["problems", "errors", "notes"] as const) {
+      for (const item of r[list]) if (!out[list].includes(item)) out[list].push(item);
+    }
+  }
+  return out;
 }
 
 // -----------------------------------------------------------------------------------------------------
@@ -444,6 +537,25 @@ function verdicts(rows: Row[]): Verdict[] {
       met: undefined,
     });
   }
+  // A one-route configuration file must cost nothing over the environment's configuration; the NAME/MODEL
+  // target shows the router's own cost. Rows of one run; 0.9x leaves room for this machine's noise.
+  for (
+    const [key, what] of [["relayx_file", "file"], ["relayx_routed", "file, NAME/MODEL (router)"]] as const
+  ) {
+    const row = get(key);
+    if (!relayx || !row) continue;
+    const rps = row.rps / relayx.rps;
+    const sps = row.sps / relayx.sps;
+    judge(
+      `relayx ${what} / env: req/s ${f(rps)}x, streams/s ${f(sps)}x, non-stream p50 ${f(row.nsP50)} vs ${
+        f(relayx.nsP50)
+      } ms, stream TTLB ${f(row.ttlb)} vs ${f(relayx.ttlb)} ms (target: not slower, both rates >= 0.9x)`,
+      Math.min(rps, sps),
+      (v) => v >= 0.9,
+      relayx,
+      row,
+    );
+  }
   const bedrock = get("relayx_bedrock");
   if (bedrock && parse && direct) {
     out.push({
@@ -503,7 +615,7 @@ async function main(): Promise<void> {
     console.error(`bench: ${why}; stopping`);
     stopAll().finally(() => Deno.exit(1));
   };
-  const guard = setTimeout(() => bail("took longer than its limit"), BENCH_TIMEOUT_MS);
+  const guard = setTimeout(() => bail("took longer than its limit"), BENCH_TIMEOUT_MS * opts.rounds);
   const onInt = () => bail("interrupted");
   Deno.addSignalListener("SIGINT", onInt);
   Deno.addSignalListener("SIGTERM", onInt);
@@ -531,15 +643,23 @@ async function main(): Promise<void> {
         log(`peer: install failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    const rows: Row[] = [];
-    for (const t of targets) {
-      log(`${t.label}: starting`);
-      rows.push(await measureTarget(t, upstream, opts));
+    const rounds: Row[][] = targets.map(() => []);
+    for (let round = 0; round < opts.rounds; round++) {
+      // Each round starts one target further on: a target measured late in a run gets lower rates (the
+      // shared mock and load client have aged), so every target takes each place in turn.
+      for (let k = 0; k < targets.length; k++) {
+        const i = (k + round) % targets.length;
+        const t = targets[i]!;
+        log(`${t.label}: starting${opts.rounds > 1 ? ` (round ${round + 1} of ${opts.rounds})` : ""}`);
+        rounds[i]!.push(await measureTarget(t, upstream, opts, round));
+      }
     }
+    const rows = rounds.map(medianRow);
     const cpus = navigator.hardwareConcurrency;
     console.log(
       `\nrelayx bench, ${new Date().toISOString().slice(0, 16)}Z, Deno ${Deno.version.deno}, ${cpus} CPUs; ` +
-        `${opts.durationMs} ms per measurement after ${opts.warmupMs} ms warm-up.`,
+        `${opts.durationMs} ms per measurement after ${opts.warmupMs} ms warm-up` +
+        (opts.rounds > 1 ? `; each figure the median of ${opts.rounds} rounds in rotated order.` : "."),
     );
     console.log(
       `Request: the real Claude Code 2.1.332 request (${

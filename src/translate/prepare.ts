@@ -7,6 +7,7 @@
  */
 import {
   type ContentBlock,
+  type CustomTool,
   type MessagesRequest,
   SERVER_TOOL_BLOCK_TYPES,
   type ServerToolBlock,
@@ -47,6 +48,15 @@ function rewriteBlocks(blocks: ContentBlock[]): ContentBlock[] {
     return { ...b, content };
   });
   return changed ? out : blocks;
+}
+
+// A deferred tool that was loaded is an ordinary tool from here on: the flag would make a second
+// preparation (the Anthropic pass-through prepares what the route prepared) drop it, its reference being
+// text by then.
+function inEffect(tool: CustomTool): CustomTool {
+  if (!tool.defer_loading) return tool;
+  const { defer_loading: _, ...rest } = tool;
+  return rest;
 }
 
 /**
@@ -105,7 +115,7 @@ export function prepareRequest<T extends Omit<MessagesRequest, "max_tokens">>(
   return {
     ...request,
     messages,
-    tools: tools?.length ? tools : undefined,
+    tools: tools?.length ? tools.map(inEffect) : undefined,
     tool_choice: tools?.length ? request.tool_choice : (choice?.type === "none" ? choice : undefined),
     mcp_servers: undefined,
   };

@@ -32,6 +32,13 @@ Deno.test("prepareRequest()", async (t) => {
     assert.ok(JSON.stringify(req.messages).includes('"tool_reference"'));
   });
 
+  await t.step("keeps a loaded deferred tool when the prepared request is prepared again", () => {
+    const once = prepareRequest(parseMessagesRequest(toolSearch), () => {});
+    const twice = prepareRequest(once, () => {});
+    assert.ok(twice.tools?.some((tool) => tool.name === "NotebookEdit"), "NotebookEdit lost");
+    assert.deepEqual(twice.tools, once.tools);
+  });
+
   await t.step("drops server tools with a warning", () => {
     const warnings: string[] = [];
     const out = prepareRequest(

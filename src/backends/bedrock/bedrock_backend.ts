@@ -154,7 +154,8 @@ export async function createBedrockBackend(
           client,
           resolver,
           injectedCredentials: options.credentials !== undefined,
-          endpoint: options.endpoint,
+          // The host the client really calls: the option's, else the configuration file's `endpoint`.
+          endpoint: options.endpoint ?? config.endpoint,
           env,
           timeoutMs: options.describeTimeoutMs ?? 8000,
         }),

@@ -688,6 +688,17 @@ Deno.test("createBedrockBackend() falls back to naming rules when profiles canno
   assert.match(await s.backend.describe(), /naming rules/);
 });
 
+Deno.test("createBedrockBackend() names the configuration file's endpoint host in describe()", async () => {
+  await using mock = await startMockBedrock({ profiles: PROFILES, accessKeyId: CREDENTIALS.accessKeyId });
+  const backend = await createBedrockBackend(
+    { kind: "bedrock", profileExplicit: false, region: "us-east-1", api: "auto", endpoint: mock.url },
+    { controlEndpoint: mock.url, credentials: CREDENTIALS, env: {} },
+  );
+  const line = await backend.describe();
+  assert.match(line, new RegExp(`Bedrock us-east-1 at ${new URL(mock.url).host},`));
+  assert.doesNotMatch(line, /amazonaws\.com/);
+});
+
 // ---- The real server as a subprocess: the README's cases, with exactly the flags the README gives. ----
 
 interface Server extends AsyncDisposable {
