@@ -308,15 +308,18 @@ async function serve(): Promise<void> {
   const guard = server.guarded ? " | connection guard on" : "";
   // The provider only: a URL may carry credentials.
   const search = config.webSearch ? ` | web search ${config.webSearch.provider}` : "";
+  const usage = usageLine(relay.usage.storage);
   if (backend.kind === "router") {
-    // Several backends: one line each, then each route, then the line to paste.
-    console.log(`relayx listening on ${url}${guard}${search}\n${upstream}\nexport ANTHROPIC_BASE_URL=${url}`);
+    // Several backends: one line each, then each route, where usage goes, then the line to paste.
+    console.log(
+      `relayx listening on ${url}${guard}${search}\n${upstream}\n${usage}\nexport ANTHROPIC_BASE_URL=${url}`,
+    );
   } else {
     console.log(
       `relayx listening on ${url} | backend ${backend.kind} | ${upstream}${guard}${search} | export ANTHROPIC_BASE_URL=${url}`,
     );
+    console.log(usage);
   }
-  console.log(usageLine(relay.usage.storage));
   if (!isLoopbackHost(config.host) && config.limits.allowedHosts.length === 0) {
     console.error(
       // Two lines, so that neither is wider than a terminal.

@@ -64,7 +64,10 @@ export function openUsage(
   const dir = settings.dataDir;
   if (dir === undefined) return memory("no data directory (set RELAYX_DATA_DIR)");
   if (query({ name: "read", path: dir }) !== "granted" || query({ name: "write", path: dir }) !== "granted") {
-    return memory(`no permission to ${dir} (run with --allow-read=${dir} --allow-write=${dir})`);
+    // Two lines, so that neither is wider than a terminal for the usual directories.
+    return memory(
+      `no permission to ${dir}\nrelayx: to keep them, run with -R=${dir} -W=${dir}`,
+    );
   }
   const path = usageDbPath(dir);
   let db;

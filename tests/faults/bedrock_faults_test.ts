@@ -21,7 +21,7 @@ const MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const CREDENTIALS = { accessKeyId: "AKIDRELAYXFAULTS", secretAccessKey: "relayx-fault-secret" };
 const HTML = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
 const HEADERS: Expect = { http: 504, error: "timeout_error", message: /no response headers within 0\.4 s/ };
-const IDLE: Expect = { http: 504, error: "timeout_error", message: /sent nothing for 0\.3 s/ };
+const IDLE: Expect = { http: 504, error: "timeout_error", message: /sent nothing for 0\.45 s/ };
 
 const utf8 = new TextEncoder();
 const codec = new EventStreamCodec((b) => new TextDecoder().decode(b), (s) => utf8.encode(s));
@@ -117,7 +117,7 @@ const CASES: FaultCase<MockBedrockReply>[] = [
   {
     name: "stalls mid-stream",
     reply: (path) => ({ ...streamed(path), hangAfter: 3 }),
-    stream: { event: "timeout_error", message: /sent nothing for 0\.3 s/ },
+    stream: { event: "timeout_error", message: /sent nothing for 0\.45 s/ },
     cancels: true,
   },
   {

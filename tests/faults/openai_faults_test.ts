@@ -39,7 +39,7 @@ const STATUSES: [number, Expect][] = [
 ];
 
 const HEADERS: Expect = { http: 504, error: "timeout_error", message: /no response headers within 0\.4 s/ };
-const IDLE: Expect = { http: 504, error: "timeout_error", message: /sent nothing for 0\.3 s/ };
+const IDLE: Expect = { http: 504, error: "timeout_error", message: /sent nothing for 0\.45 s/ };
 
 const CASES: FaultCase<MockOpenAIReply>[] = [
   {
@@ -70,7 +70,7 @@ const CASES: FaultCase<MockOpenAIReply>[] = [
   {
     name: "stalls mid-stream",
     reply: () => ({ ...textStream("Hello there"), hangAfter: 2 }),
-    stream: { event: "timeout_error", message: /sent nothing for 0\.3 s/ },
+    stream: { event: "timeout_error", message: /sent nothing for 0\.45 s/ },
     cancels: true,
   },
   {

@@ -121,13 +121,13 @@ Deno.test("openUsage() keeps records in memory when the data directory may not b
     });
     assert.deepEqual(usage.storage, {
       kind: "memory",
-      reason: "no permission to /srv/relayx (run with --allow-read=/srv/relayx --allow-write=/srv/relayx)",
+      reason: "no permission to /srv/relayx\nrelayx: to keep them, run with -R=/srv/relayx -W=/srv/relayx",
     });
     assert.deepEqual(asked, ["read /srv/relayx", "write /srv/relayx"]);
     assert.equal(
       usageLine(usage.storage),
-      "relayx: usage records kept in memory only: no permission to /srv/relayx " +
-        "(run with --allow-read=/srv/relayx --allow-write=/srv/relayx)",
+      "relayx: usage records kept in memory only: no permission to /srv/relayx\n" +
+        "relayx: to keep them, run with -R=/srv/relayx -W=/srv/relayx",
     );
     usage.recorder.record({
       request_id: "req_1",

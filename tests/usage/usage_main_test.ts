@@ -131,8 +131,8 @@ Deno.test("main.ts under --allow-net --allow-env alone keeps usage in memory and
     assert.match(
       server.out,
       new RegExp(
-        `^relayx: usage records kept in memory only: no permission to ${dir} ` +
-          `\\(run with --allow-read=${dir} --allow-write=${dir}\\)$`,
+        `^relayx: usage records kept in memory only: no permission to ${dir}\n` +
+          `relayx: to keep them, run with -R=${dir} -W=${dir}$`,
         "m",
       ),
     );
