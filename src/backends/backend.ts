@@ -65,6 +65,36 @@ export interface ModelInfo {
 /** The backend kinds relayx has. */
 export type BackendKind = "openai_compatible" | "bedrock" | "anthropic" | "router";
 
+/**
+ * True for backends that take the request as the client sent it (parsed) and prepare it themselves: the
+ * Anthropic pass-through (Anthropic itself runs server tools and tool search, so the request goes as it is;
+ * other Anthropic-format upstreams are prepared by its translator) and the router (which prepares per
+ * target). Every other backend gets it prepared by the route (`prepareRequest`: server tools, deferred
+ * tools, `tool_reference`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(preparesItself("anthropic"), true);
+ * assert.equal(preparesItself("bedrock"), false);
+ * ```
+ */
+export function preparesItself(kind: BackendKind): boolean {
+  switch (kind) {
+    case "anthropic":
+    case "router":
+      return true;
+    case "openai_compatible":
+    case "bedrock":
+      return false;
+    default: {
+      const never: never = kind;
+      return never;
+    }
+  }
+}
+
 /** A backend: takes Anthropic requests, returns Anthropic messages or stream events. */
 export interface Backend {
   /** Which backend this is. */

@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { parseMessagesRequest } from "../anthropic/parse.ts";
 import { sseStream } from "../anthropic/sse.ts";
 import type { MessageResponse, StreamEvent } from "../anthropic/types.ts";
-import type { CallContext } from "../backends/backend.ts";
+import { type CallContext, preparesItself } from "../backends/backend.ts";
 import { RelayError } from "../errors.ts";
 import { randomIds } from "../ids.ts";
 import type { RequestLog } from "../log.ts";
@@ -27,7 +27,8 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
   const parsed = parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
   // relayx runs Anthropic's web search itself (src/web_search/): the backend gets the tool in the context.
   const webSearch = webSearchSpec(parsed.tools);
-  const request = prepareRequest(webSearch ? withoutSearchTool(parsed, webSearch) : parsed, warn);
+  const asked = webSearch ? withoutSearchTool(parsed, webSearch) : parsed;
+  const request = preparesItself(deps.backend.kind) ? asked : prepareRequest(asked, warn);
   const record = state.record;
   record.model = request.model;
   record.stream = request.stream === true;

@@ -19,7 +19,14 @@ import type {
   MessagesRequest,
   StreamEvent,
 } from "../anthropic/types.ts";
-import type { Backend, CallContext, ModelInfo, RouteTrace } from "../backends/backend.ts";
+import {
+  type Backend,
+  type CallContext,
+  type ModelInfo,
+  preparesItself,
+  type RouteTrace,
+} from "../backends/backend.ts";
+import { prepareRequest } from "../translate/prepare.ts";
 import type { RouteConfig, RouteTarget } from "../config.ts";
 import { RelayError, toRelayError } from "../errors.ts";
 import { describeRoutes } from "./describe_routes.ts";
@@ -110,6 +117,16 @@ function withLimits(m: ModelInfo, backend: Backend | undefined): ModelInfo {
     ...(spec.contextWindow === undefined ? {} : { contextWindow: spec.contextWindow }),
     ...(spec.maxOutputTokens === undefined ? {} : { maxOutputTokens: spec.maxOutputTokens }),
   };
+}
+
+// The request as the target takes it: prepared for a backend that runs only custom tools (and so once per
+// attempt, its warnings the attempt's own), as the client sent it for one that prepares itself.
+function forTarget(
+  backend: Backend,
+  request: MessagesRequest,
+  warn: (message: string) => void,
+): MessagesRequest {
+  return preparesItself(backend.kind) ? request : prepareRequest(request, warn);
 }
 
 function label(t: RouteTarget): string {
@@ -232,7 +249,8 @@ export function createRouter(options: RouterOptions): Backend {
         try {
           const call = await contextFor(target, request, ctx, trace);
           if (tooSmall(call, floor, trace)) continue;
-          return warnings.served(await call.backend.complete(request, { ...call.ctx, warn: warnings.warn }));
+          const sent = forTarget(call.backend, request, warnings.warn);
+          return warnings.served(await call.backend.complete(sent, { ...call.ctx, warn: warnings.warn }));
         } catch (err) {
           last = toRelayError(err);
           if (ctx.signal.aborted) throw err;
@@ -261,8 +279,10 @@ export function createRouter(options: RouterOptions): Backend {
         try {
           const call = await contextFor(target, request, ctx, trace);
           if (tooSmall(call, floor, trace)) continue;
-          iterator = call.backend.stream(request, { ...call.ctx, warn: warnings.warn })
-            [Symbol.asyncIterator]();
+          iterator = call.backend.stream(forTarget(call.backend, request, warnings.warn), {
+            ...call.ctx,
+            warn: warnings.warn,
+          })[Symbol.asyncIterator]();
           first = warnings.served(await iterator.next());
         } catch (err) {
           last = toRelayError(err);

@@ -422,3 +422,34 @@ Deno.test("router: a client that leaves during fallback aborts the target in fli
     assert.equal(logs.at(-1)?.status, 499);
   }
 });
+
+Deno.test("router: each target gets the request as it takes it, prepared or as the client sent it", async () => {
+  const { default: toolSearch } = await import("../testdata/claude_code/request_tool_search.json", {
+    with: { type: "json" },
+  });
+  // "pass" stands for the Anthropic pass-through, which prepares requests itself; "chat" for the others.
+  const busy = fakeBackend();
+  busy.reply = new RelayError("overloaded_error", "busy");
+  const pass = { ...busy, kind: "anthropic" as const };
+  const chat = fakeBackend();
+  const router = createRouter({
+    backends: { pass, chat },
+    routes: [{ name: "main", match: {}, to: [{ backend: "pass" }, { backend: "chat" }] }],
+  });
+  const app = createApp({ backend: router });
+  const res = await app.request("/v1/messages", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...toolSearch, stream: false }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  assert.equal(pass.calls.length, 1);
+  assert.equal(chat.calls.length, 1);
+  const [asSent] = pass.calls.map((c) => JSON.stringify(c.request));
+  const [prepared] = chat.calls.map((c) => JSON.stringify(c.request));
+  assert.match(asSent ?? "", /"type":"tool_reference"/);
+  assert.match(asSent ?? "", /DeferredToolPlaceholder/);
+  assert.doesNotMatch(prepared ?? "", /"type":"tool_reference"/);
+  assert.doesNotMatch(prepared ?? "", /DeferredToolPlaceholder/);
+  assert.match(prepared ?? "", /Tool NotebookEdit is now available/);
+});

@@ -371,3 +371,44 @@ Deno.test("anthropic backend: an error event mid-stream reaches the client as th
     /event: error\ndata: \{"type":"error","error":\{"type":"overloaded_error","message":"Overloaded"\}/,
   );
 });
+
+Deno.test("anthropic backend: Anthropic itself gets Claude Code's tool search as sent; others get it loaded", async (t) => {
+  const { default: toolSearch } = await import("../../testdata/claude_code/request_tool_search.json", {
+    with: { type: "json" },
+  });
+  const send = async (s: { relay: TestRelay; mock: MockAnthropic }) => {
+    s.mock.enqueue(message([{ type: "text", text: "ok" }]));
+    const res = await fetch(`${s.relay.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...toolSearch, stream: false }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.body?.cancel();
+    return JSON.stringify(nth(s.mock, 0).body);
+  };
+
+  await t.step(
+    "Anthropic: deferred tools, the placeholder and tool_reference blocks go unchanged",
+    async () => {
+      await using s = setup("anthropic");
+      const body = await send(s);
+      assert.match(body, /"defer_loading":true/);
+      assert.match(body, /"type":"tool_reference"/);
+      assert.match(body, /DeferredToolPlaceholder/);
+    },
+  );
+
+  await t.step(
+    "a server without tool search: the loaded tool as an ordinary one, the reference as text",
+    async () => {
+      await using s = setup("generic");
+      const body = await send(s);
+      assert.doesNotMatch(body, /"defer_loading"/);
+      assert.doesNotMatch(body, /"type":"tool_reference"/);
+      assert.doesNotMatch(body, /DeferredToolPlaceholder/);
+      assert.match(body, /"name":"NotebookEdit"/);
+      assert.match(body, /Tool NotebookEdit is now available/);
+    },
+  );
+});
