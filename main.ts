@@ -130,7 +130,9 @@ async function createBackend(
   const { withWebSearch } = await import("./src/web_search/with_web_search.ts");
   const mode = b.kind === "anthropic" ? anthropicSearchMode(b) : "relayx";
   const upstream = await createUpstream(b, config, redact, registry);
-  return guardContext(withWebSearch(upstream, { provider: search, mode }));
+  return guardContext(withWebSearch(upstream, { provider: search, mode }), {
+    pdfTextMaxChars: config.limits.pdfTextMaxChars,
+  });
 }
 
 async function createUpstream(

@@ -28,6 +28,8 @@ interface Measure {
   text(text: string): number;
   /** A tool's name, description and schema. */
   tool(tool: Tool): number;
+  /** A base64 PDF of `chars` characters (default: by its size). */
+  pdf?(chars: number): number;
 }
 
 // Anthropic bills an image at about width*height/750 tokens, capped near 1,600 for the largest sizes it
@@ -42,7 +44,7 @@ const CHARS_PER_TOKEN = 4.5;
 function documentTokens(s: DocumentSource, m: Measure): number {
   switch (s.type) {
     case "base64":
-      return Math.ceil(s.data.length * PDF_TOKENS_PER_BASE64_CHAR);
+      return m.pdf ? m.pdf(s.data.length) : Math.ceil(s.data.length * PDF_TOKENS_PER_BASE64_CHAR);
     case "text":
       return m.text(s.data);
     case "content":
@@ -156,8 +158,24 @@ const fast: Measure = {
  * assert.equal(tokens, 7); // 4 per message, and 12 characters at 4.5 per token
  * ```
  */
-export function estimateInputTokens(request: TokenCountRequest): number {
-  return Math.max(1, Math.round(walkRequest(request, fast)));
+export function estimateInputTokens(request: TokenCountRequest, options: EstimateOptions = {}): number {
+  const max = options.pdfTextMaxChars;
+  // The text relayx sends in a PDF's place is at most `max` characters, and a heading and page markers.
+  const m = max === undefined ? fast : {
+    ...fast,
+    pdf: (chars: number) =>
+      Math.min(Math.ceil(chars * PDF_TOKENS_PER_BASE64_CHAR), Math.ceil(max / 4.5) + 100),
+  };
+  return Math.max(1, Math.round(walkRequest(request, m)));
+}
+
+/** Options of {@linkcode estimateInputTokens}. */
+export interface EstimateOptions {
+  /**
+   * For a model that takes no PDFs: relayx sends each PDF's text instead, at most this many characters, so
+   * a PDF counts no more than that text could.
+   */
+  pdfTextMaxChars?: number;
 }
 
 /** What a BPE count of a request reads: see {@linkcode textsToCount}. */

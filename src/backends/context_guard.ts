@@ -9,7 +9,7 @@
  */
 import type { MessageResponse, MessagesRequest, StreamEvent } from "../anthropic/types.ts";
 import { contextOverflowError, type RelayError } from "../errors.ts";
-import { estimateInputTokens } from "../tokens.ts";
+import { estimateInputTokens, type EstimateOptions } from "../tokens.ts";
 import type { Backend, CallContext } from "./backend.ts";
 
 /**
@@ -29,9 +29,13 @@ import type { Backend, CallContext } from "./backend.ts";
  * assert.equal(preflight(request, undefined), undefined);
  * ```
  */
-export function preflight(request: MessagesRequest, window: number | undefined): RelayError | undefined {
+export function preflight(
+  request: MessagesRequest,
+  window: number | undefined,
+  options: EstimateOptions = {},
+): RelayError | undefined {
   if (window === undefined) return undefined;
-  const estimate = estimateInputTokens(request);
+  const estimate = estimateInputTokens(request, options);
   // The same wording relayx gives an upstream's own overflow, with relayx's figures.
   return estimate > window ? contextOverflowError("", estimate, window) : undefined;
 }
@@ -63,14 +67,19 @@ function failing(err: RelayError): AsyncIterable<StreamEvent[]> {
  * }));
  * ```
  */
-export function guardContext(backend: Backend): Backend {
+export function guardContext(backend: Backend, options: GuardOptions = {}): Backend {
   const spec = backend.modelSpec;
   if (!spec) return backend;
-  const check = (request: MessagesRequest, ctx: CallContext) =>
-    preflight(request, spec(ctx.model).contextWindow);
+  const check = (request: MessagesRequest, ctx: CallContext) => {
+    const model = spec(ctx.model);
+    // Only a model known to read PDFs gets them as documents; elsewhere relayx sends their text, which a
+    // PDF's size would overstate many times (a false overflow would send Claude Code compacting for ever).
+    const pdfTextMaxChars = model.pdf === true ? undefined : options.pdfTextMaxChars;
+    return preflight(request, model.contextWindow, pdfTextMaxChars === undefined ? {} : { pdfTextMaxChars });
+  };
   return {
-    kind: backend.kind,
-    resolveModel: (model) => backend.resolveModel(model),
+    // Every other member (the model facts, and any a backend adds later) is the backend's own.
+    ...backend,
     complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
       const err = check(request, ctx);
       return err ? Promise.reject(err) : backend.complete(request, ctx);
@@ -80,9 +89,11 @@ export function guardContext(backend: Backend): Backend {
       const err = check(request, ctx);
       return err ? failing(err) : backend.stream(request, ctx);
     },
-    countTokens: (request, ctx) => backend.countTokens(request, ctx),
-    listModels: () => backend.listModels(),
-    describe: () => backend.describe(),
-    modelSpec: spec,
   };
+}
+
+/** Options of {@linkcode guardContext}. */
+export interface GuardOptions {
+  /** The most characters of text relayx sends in place of a PDF (`RELAYX_PDF_TEXT_MAX_CHARS`). */
+  pdfTextMaxChars?: number;
 }

@@ -8,6 +8,7 @@ import { createRelay } from "../../main.ts";
 import { parseServerConfig } from "../../src/config.ts";
 import { parseConfigFile } from "../../src/config_file.ts";
 import { completion, openAIError, startMockOpenAI } from "../support/mock_openai.ts";
+import { tinyPdfBase64 } from "../support/tiny_pdf.ts";
 
 async function relayFor(file: Record<string, unknown>, env: Record<string, string> = {}) {
   const config = {
@@ -210,4 +211,31 @@ Deno.test("an image to a model the registry knows has no vision becomes a note, 
   mock.enqueue(completion({ text: "ok" }));
   assert.equal((await ask(relay, { model: "claude-haiku-4-5", messages })).status, 200);
   assert.match(JSON.stringify(mock.requests.at(-1)?.body), /image_url/);
+});
+
+Deno.test("the preflight counts a PDF sent to a model without PDFs as the text relayx sends instead", async () => {
+  await using mock = await startMockOpenAI();
+  // About 1.3 MB of PDF (1.7 MB of base64: 170,000 tokens by its size), over deepseek-chat's 128K window;
+  // relayx sends at most 200,000 characters of its text.
+  const line = "Quarterly figures rose in every region again. ".repeat(25);
+  const pdf = tinyPdfBase64({ pages: Array.from({ length: 1000 }, (_, i) => `${i} ${line}`) });
+  assert.ok(pdf.length > 1_300_000, `${pdf.length}`);
+  const relay = await relayFor({
+    backends: {
+      ds: { type: "openai", baseUrl: mock.url, apiKey: "sk-x", provider: "deepseek", model: "deepseek-chat" },
+    },
+  });
+  mock.enqueue(completion({ text: "read it" }));
+  const res = await ask(relay, {
+    max_tokens: 100,
+    messages: [{
+      role: "user",
+      content: [
+        { type: "document", source: { type: "base64", media_type: "application/pdf", data: pdf } },
+        { type: "text", text: "Summarise" },
+      ],
+    }],
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.match(JSON.stringify(mock.requests.at(-1)?.body), /Quarterly figures rose in every region/);
 });
