@@ -8,7 +8,7 @@ import { FAKE_TOKENIZER, textRequest } from "../tokens/_fake_tokenizer.ts";
 
 const LIMITS: TokenCounterOptions = {
   tokenizerMaxChars: 1000,
-  tokenizerTimeoutMs: 1000,
+  tokenizerTimeoutMs: 2500,
   tokenizerQueue: 1,
   tokenizerIdleMs: 60_000,
   tokenizerModule: FAKE_TOKENIZER,
