@@ -38,7 +38,11 @@ import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 import { isLoopbackHost } from "./src/server/host_check.ts";
 import { serveRelay } from "./src/server/serve_relay.ts";
 import { onShutdownSignals } from "./src/server/shutdown.ts";
-import { anthropicSearchMode } from "./src/translate/anthropic/providers.ts";
+import {
+  anthropicModelHints,
+  anthropicSearchMode,
+  detectAnthropicProvider,
+} from "./src/translate/anthropic/providers.ts";
 import { createSearchProvider } from "./src/web_search/create_provider.ts";
 import type { SearchProvider } from "./src/web_search/search_provider.ts";
 import type { PriceOf } from "./src/usage/cost.ts";
@@ -196,7 +200,8 @@ function hintsOf(b: BackendConfig): ModelHints {
     case "bedrock":
       return { provider: "bedrock" };
     case "anthropic":
-      return { provider: "anthropic" };
+      // As the backend itself reads its models: by the provider its base URL names.
+      return anthropicModelHints(detectAnthropicProvider(b.baseUrl));
     default: {
       const never: never = b;
       return never;

@@ -239,3 +239,16 @@ Deno.test("the preflight counts a PDF sent to a model without PDFs as the text r
   assert.equal(res.status, 200, await res.clone().text());
   assert.match(JSON.stringify(mock.requests.at(-1)?.body), /Quarterly figures rose in every region/);
 });
+
+Deno.test("an Anthropic-format local server's models are read from the local servers' catalogue", async () => {
+  // Ollama's Anthropic endpoint, by its port; nothing listens there: /v1/models asks no upstream when the
+  // backend names its model.
+  const relay = await relayFor({
+    backends: { local: { type: "anthropic", baseUrl: "http://127.0.0.1:11434", model: "qwen3-coder:30b" } },
+  });
+  const res = await relay.fetch(new Request("http://127.0.0.1/v1/models"));
+  assert.equal(res.status, 200);
+  const [entry] = (await res.json()).data;
+  assert.equal(entry.id, "qwen3-coder:30b");
+  assert.ok(entry.max_input_tokens > 0, JSON.stringify(entry));
+});

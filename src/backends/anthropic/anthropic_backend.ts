@@ -22,7 +22,6 @@
  *
  * @module
  */
-import type { ModelHints } from "../../models/model_spec.ts";
 import { createModelRegistry, type ModelRegistry } from "../../models/registry.ts";
 import type {
   CountTokensRequest,
@@ -35,6 +34,7 @@ import { DEFAULT_LIMITS } from "../../limits.ts";
 import { createRedactor, type Redactor } from "../../redact.ts";
 import {
   ANTHROPIC_PROVIDERS,
+  anthropicModelHints,
   type AnthropicProviderName,
   detectAnthropicProvider,
 } from "../../translate/anthropic/providers.ts";
@@ -78,28 +78,6 @@ export interface AnthropicBackendOptions {
   provider?: AnthropicProviderName;
   /** What relayx knows of upstream models (default: relayx's own entries and rules, without the catalogue). */
   registry?: ModelRegistry;
-}
-
-/** How the registry reads an Anthropic-format provider: local servers as such, the rest by their catalogue. */
-export function anthropicModelHints(provider: AnthropicProviderName): ModelHints {
-  switch (provider) {
-    case "ollama":
-    case "lmstudio":
-    case "vllm":
-    case "deepseek":
-    case "generic":
-      return { provider };
-    case "llamacpp":
-      return { provider: "vllm" };
-    case "anthropic":
-    case "zai":
-    case "moonshot":
-      return { provider: "anthropic" };
-    default: {
-      const never: never = provider;
-      return never;
-    }
-  }
 }
 
 // One watched call that reads a JSON answer.

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ModelHints } from "../../models/model_spec.ts";
 
 /** The Anthropic-format upstreams relayx knows. */
 export type AnthropicProviderName =
@@ -135,4 +136,37 @@ export function anthropicSearchMode(
 ): "relayx" | "upstream" {
   if (backend.webSearch) return backend.webSearch;
   return ANTHROPIC_PROVIDERS[detectAnthropicProvider(backend.baseUrl)].serverFeatures ? "upstream" : "relayx";
+}
+
+/**
+ * How the model registry reads an Anthropic-format provider's models: local servers as such, the rest by
+ * their catalogue.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(anthropicModelHints("llamacpp"), { provider: "vllm" });
+ * assert.deepEqual(anthropicModelHints("zai"), { provider: "anthropic" });
+ * ```
+ */
+export function anthropicModelHints(provider: AnthropicProviderName): ModelHints {
+  switch (provider) {
+    case "ollama":
+    case "lmstudio":
+    case "vllm":
+    case "deepseek":
+    case "generic":
+      return { provider };
+    case "llamacpp":
+      return { provider: "vllm" };
+    case "anthropic":
+    case "zai":
+    case "moonshot":
+      return { provider: "anthropic" };
+    default: {
+      const never: never = provider;
+      return never;
+    }
+  }
 }
