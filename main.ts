@@ -1,6 +1,6 @@
 /**
- * relayx: an Anthropic Messages API server in front of AWS Bedrock and OpenAI-compatible backends, so that
- * Claude Code and every Anthropic SDK client run on other models.
+ * relayx: an Anthropic Messages API server in front of AWS Bedrock, OpenAI-compatible and Anthropic-format
+ * backends, so that Claude Code and every Anthropic SDK client run on other models.
  *
  * Run it with `deno run --allow-net --allow-env jsr:@relayx/server`, then
  * `export ANTHROPIC_BASE_URL=http://127.0.0.1:8082`; for `deno serve --parallel`, use

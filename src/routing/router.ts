@@ -234,6 +234,25 @@ export function createRouter(options: RouterOptions): Backend {
     return { backend: origins ? withOrigin(backend, target.backend) : backend, ctx: { ...ctx, model } };
   }
 
+  // A failed attempt: throws when the request ends here (the client left, or a failure the next target
+  // would share), else records it and gives the window the next target must exceed (raised by an overflow).
+  function afterFailure(
+    err: unknown,
+    last: RelayError,
+    target: RouteTarget,
+    ctx: CallContext,
+    trace: RouteTrace,
+    floor: number,
+  ): number {
+    if (ctx.signal.aborted) throw err;
+    const window = overflowWindow(last);
+    if (window !== undefined) floor = Math.max(floor, overflowed(target, last, window, trace));
+    else if (fallsBack(last)) failed(target, last, trace);
+    else throw err;
+    ctx.routed?.(trace);
+    return floor;
+  }
+
   return {
     kind: "router",
 
@@ -253,16 +272,7 @@ export function createRouter(options: RouterOptions): Backend {
           return warnings.served(await call.backend.complete(sent, { ...call.ctx, warn: warnings.warn }));
         } catch (err) {
           last = toRelayError(err);
-          if (ctx.signal.aborted) throw err;
-          const window = overflowWindow(last);
-          if (window !== undefined) {
-            floor = Math.max(floor, overflowed(target, last, window, trace));
-            ctx.routed?.(trace);
-            continue;
-          }
-          if (!fallsBack(last)) throw err;
-          failed(target, last, trace);
-          ctx.routed?.(trace);
+          floor = afterFailure(err, last, target, ctx, trace, floor);
         }
       }
       throw last ?? new RelayError("api_error", "no target to try");
@@ -286,16 +296,7 @@ export function createRouter(options: RouterOptions): Backend {
           first = warnings.served(await iterator.next());
         } catch (err) {
           last = toRelayError(err);
-          if (ctx.signal.aborted) throw err;
-          const window = overflowWindow(last);
-          if (window !== undefined) {
-            floor = Math.max(floor, overflowed(target, last, window, trace));
-            ctx.routed?.(trace);
-            continue;
-          }
-          if (!fallsBack(last)) throw err;
-          failed(target, last, trace);
-          ctx.routed?.(trace);
+          floor = afterFailure(err, last, target, ctx, trace, floor);
           continue;
         }
         // The first batch is on its way to the client: from here the stream is this target's.
