@@ -44,9 +44,9 @@ export interface TelemetryOptions {
   /** Hides secrets in the names the client chose; without one they are kept as sent, bounded. */
   redact?: Redactor;
   /** Where spans go (default: the global tracer provider's `relayx` tracer, Deno's when OTEL_DENO=true). */
-  tracer?: Tracer;
+  tracer?: Pick<Tracer, "startSpan">;
   /** Where measurements go (default: the global meter provider's `relayx` meter). */
-  meter?: Meter;
+  meter?: Pick<Meter, "createCounter" | "createHistogram">;
   /** The clock (default `Date.now`). */
   now?: () => number;
 }
@@ -83,7 +83,7 @@ interface _Instruments {
 const TOKEN_BUCKETS = Array.from({ length: 14 }, (_, i) => 4 ** i);
 const SECOND_BUCKETS = Array.from({ length: 14 }, (_, i) => 0.01 * 2 ** i);
 
-function _instruments(meter: Meter): _Instruments {
+function _instruments(meter: Pick<Meter, "createCounter" | "createHistogram">): _Instruments {
   const seconds = (name: string, description: string) =>
     meter.createHistogram(name, {
       description,
@@ -165,7 +165,7 @@ function _errorType(r: UsageRecord): string | undefined {
 }
 
 // One CLIENT span per model call, timed by the record, under the active span (Deno's server span).
-function _span(tracer: Tracer, r: UsageRecord, common: Attributes): void {
+function _span(tracer: Pick<Tracer, "startSpan">, r: UsageRecord, common: Attributes): void {
   const a: Attributes = {
     ...common,
     "gen_ai.usage.input_tokens": r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens,
