@@ -27,7 +27,7 @@ import { type BackendConfig, type Config, ConfigError, parseConfig } from "./src
 import { RelayError } from "./src/errors.ts";
 import { parseCommandLine } from "./src/cli.ts";
 import { denoFiles } from "./src/file_access.ts";
-import { createLogger } from "./src/log.ts";
+import { createLogger, type RequestLog } from "./src/log.ts";
 import { guardContext } from "./src/backends/context_guard.ts";
 import { loadCatalogue, slicesFor } from "./src/models/catalogue.ts";
 import type { ModelHints } from "./src/models/model_spec.ts";
@@ -49,6 +49,8 @@ import type { PriceOf } from "./src/usage/cost.ts";
 import { runUsage } from "./src/usage/usage_command.ts";
 import { parseUsageSettings } from "./src/usage/usage_settings.ts";
 import { type OpenedUsage, openUsage, usageLine } from "./src/usage/usage_storage.ts";
+import { otelEnabled } from "./src/telemetry/otel_enabled.ts";
+import type { TelemetryOptions } from "./src/telemetry/otel.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -230,6 +232,22 @@ function registryPrices(config: Config, registry: ModelRegistry): PriceOf {
   };
 }
 
+// With Deno's OpenTelemetry on (OTEL_DENO=true), each model call also becomes a span and measurements;
+// off, the OpenTelemetry API is not loaded and the usage hook is the recorder's own.
+async function withTelemetry(
+  env: Record<string, string | undefined>,
+  record: (entry: RequestLog) => void,
+  options: TelemetryOptions,
+): Promise<(entry: RequestLog) => void> {
+  if (!otelEnabled(env)) return record;
+  const { createTelemetry } = await import("./src/telemetry/otel.ts");
+  const telemetry = createTelemetry(options);
+  return (entry) => {
+    record(entry);
+    telemetry(entry);
+  };
+}
+
 /**
  * Builds relayx from environment variables (see the README for the names), or from a configuration
  * already parsed (`parseCommandLine`'s, with a configuration file); `env` then supplies the credentials to
@@ -263,12 +281,17 @@ export async function createRelay(
   const usageSettings = parseUsageSettings(env, Deno.build.os);
   const priceOf = options.priceOf ?? registryPrices(config, registry);
   const usage = openUsage(usageSettings, { priceOf, redact });
+  const usageHook = await withTelemetry(env, usage.recorder.record, {
+    priceOf,
+    backends: config.backends,
+    redact,
+  });
   const cutoff = new AbortController();
   const app = createApp({
     backend,
     apiKey: config.apiKey,
     log: createLogger(config.logFormat, redact),
-    usage: usage.recorder.record,
+    usage: usageHook,
     redact,
     tokenCounter: createTokenCounter(config.limits),
     limits: config.limits,

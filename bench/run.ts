@@ -12,6 +12,8 @@
  * one-round run measured later get lower rates), `--profile[=stream|complete]` (instead of the
  * table: relayx under load with `--cpu-prof`, then its top self-time functions). `BENCH_RELAYX_FLAGS`
  * adds Deno flags to relayx's command line (e.g. `--v8-flags=--max-semi-space-size=2`) to try settings.
+ * `OTEL_*` variables are passed to relayx (not to the mock or the peer): `OTEL_DENO=true` measures it
+ * with OpenTelemetry on.
  *
  * @module
  */
@@ -104,6 +106,8 @@ function parseArgs(args: string[]): Options {
 }
 
 const DENO = Deno.execPath();
+const otelEnv = (): Record<string, string> =>
+  Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([k]) => k.startsWith("OTEL_")));
 const baseEnv = (): Record<string, string> => {
   const env: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
   for (const k of ["HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
@@ -219,6 +223,8 @@ function startRelayx(
         SERVER_PORT: String(port),
         HOST: "127.0.0.1",
         LOG_FORMAT: "json",
+        // OTEL_DENO=true and the OTEL_EXPORTER_OTLP_* settings reach relayx alone: its cost with OpenTelemetry.
+        ...otelEnv(),
       },
       clearEnv: true,
       stdout: "null",
