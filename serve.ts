@@ -36,7 +36,11 @@ function _build(): Promise<Relay> {
   const built = _configured();
   // The runtime drains by itself; relayx only adds the deadline (nothing is in flight before this).
   built.then((r) => {
-    onShutdownSignals({ cutoff: r.abortInFlight, shutdownMs: r.config.limits.shutdownMs });
+    onShutdownSignals({
+      stopping: r.closeLive,
+      cutoff: r.abortInFlight,
+      shutdownMs: r.config.limits.shutdownMs,
+    });
   }, () => {});
   return built;
 }
