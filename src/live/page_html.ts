@@ -24,6 +24,7 @@ h2{font-size:13px;margin:0 0 8px;color:var(--dim);font-weight:600;text-transform
 .tile span{color:var(--dim);font-size:12px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px}
 .card{overflow-x:auto}
+.wide{grid-column:1/-1}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:3px 8px 3px 0;border-bottom:1px solid var(--line);white-space:nowrap}
 th{color:var(--dim);font-weight:500;font-size:12px}
@@ -44,7 +45,7 @@ const SCRIPT = `
 "use strict";
 const $ = (id) => document.getElementById(id);
 const fmtInt = (n) => n >= 1e6 ? (n / 1e6).toFixed(2) + "M" : n >= 1e4 ? (n / 1e3).toFixed(1) + "k" : String(n);
-const fmtCost = (c) => c === null ? "?" : "$" + (c >= 1 ? c.toFixed(2) : c.toFixed(4));
+const fmtCost = (c) => c === null ? "?" : c === 0 ? "$0" : "$" + (c >= 1 ? c.toFixed(2) : c >= 0.0001 ? c.toFixed(4) : c.toPrecision(2));
 const fmtSums = (s) => (s.unpriced ? "\\u2265 " : "") + fmtCost(s.cost);
 const fmtMs = (ms) => ms === null ? "\\u2013" : ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : Math.round(ms) + " ms";
 const fmtTime = (t) => new Date(t).toLocaleTimeString([], { hour12: false });
@@ -155,11 +156,11 @@ const BODY = `
 <section class="grid">
 <div class="card"><h2>Last hour</h2><svg id="chart" viewBox="0 0 600 170" role="img" aria-label="tokens and cost per minute"></svg>
 <div class="legend"><i class="t"></i>tokens per minute<i class="c"></i>cost per minute</div></div>
-<div class="card"><h2>Latest requests</h2><table id="recent"><thead><tr><th>time</th><th>route</th><th>target</th><th>model</th><th>status</th><th class="n">fallbacks</th><th class="n">tokens</th><th class="n">cost</th><th class="n">total</th></tr></thead><tbody></tbody></table></div>
-<div class="card"><h2>Latency by backend and model</h2><table id="latency"><thead><tr><th>backend</th><th>model</th><th class="n">ok</th><th class="n">ttfb p50</th><th class="n">p90</th><th class="n">p99</th><th class="n">total p50</th><th class="n">p90</th><th class="n">p99</th></tr></thead><tbody></tbody></table></div>
 <div class="card"><h2>Sessions</h2><table id="sessions"><thead><tr><th>session</th><th>last</th><th class="n">requests</th><th class="n">tokens</th><th class="n">cost</th></tr></thead><tbody></tbody></table></div>
+<div class="card wide"><h2>Latest requests</h2><table id="recent"><thead><tr><th>time</th><th>route</th><th>target</th><th>model</th><th>status</th><th class="n">fallbacks</th><th class="n">tokens</th><th class="n">cost</th><th class="n">total</th></tr></thead><tbody></tbody></table></div>
+<div class="card"><h2>Latency by backend and model</h2><table id="latency"><thead><tr><th>backend</th><th>model</th><th class="n">ok</th><th class="n">ttfb p50</th><th class="n">p90</th><th class="n">p99</th><th class="n">total p50</th><th class="n">p90</th><th class="n">p99</th></tr></thead><tbody></tbody></table></div>
 <div class="card"><h2>Errors</h2><table id="errors"><thead><tr><th>type</th><th class="n">count</th><th>last</th></tr></thead><tbody></tbody></table></div>
-<div class="card"><h2>Backends</h2><table id="backends"><thead><tr><th>name</th><th>kind</th><th>where</th><th>model</th></tr></thead><tbody></tbody></table>
+<div class="card wide"><h2>Backends</h2><table id="backends"><thead><tr><th>name</th><th>kind</th><th>where</th><th>model</th></tr></thead><tbody></tbody></table>
 <h2 class="gap">Routes</h2><table id="routes"><thead><tr><th>route</th><th>match</th><th>targets</th></tr></thead><tbody></tbody></table></div>
 </section>
 `;
