@@ -17,7 +17,7 @@ import { cors } from "./server/cors.ts";
 import { isAllowedHost, isLoopbackHost } from "./server/host_check.ts";
 import { callerOf } from "./usage/caller.ts";
 import { liveRoutes } from "./live/live_routes.ts";
-import { createPageAccess, type PageAccess } from "./live/page_access.ts";
+import { createPageAccess, PAGE_PATHS, type PageAccess } from "./live/page_access.ts";
 
 export type { AppDeps } from "./routes/_context.ts";
 
@@ -62,12 +62,13 @@ const KEYLESS_PATHS: ReadonlySet<string> = new Set(["/health", "/api/hello"]);
 // A web page must not be able to spend the user's upstream credentials through a local relayx, nor read
 // its answers: browsers send Origin with cross-origin requests (Claude Code and the SDKs do not), and a
 // page that rebinds its own DNS name to relayx's address sends that name as Host.
-async function checkAccess(
+// Synchronous for the API; a promise only when the live page's cookie or `?key=` is to be checked.
+function checkAccess(
   c: Context<AppEnv>,
   apiKey: string | undefined,
   limits: Limits,
   page: PageAccess | undefined,
-): Promise<void> {
+): Promise<void> | undefined {
   // Browsers always send Host; only other clients (HTTP/1.0, HTTP/2) may leave it out.
   const host = c.req.header("host");
   if (host !== undefined && !isAllowedHost(host, limits.allowedHosts)) {
@@ -87,11 +88,22 @@ async function checkAccess(
   if (apiKey && !KEYLESS_PATHS.has(c.req.path)) {
     const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
     const given = c.req.header("x-api-key") ?? bearer ?? "";
-    // The live page's cookie (or `/?key=`) opens the page's own paths, never the API.
-    if (!safeEqual(given, apiKey) && !(page && !given && await page.allows(c.req.raw))) {
+    if (!safeEqual(given, apiKey)) {
+      // The live page's cookie (or `/?key=`) opens the page's own paths, never the API.
+      if (page && !given && PAGE_PATHS.has(c.req.path)) return pageAccess(c, page);
       throw new RelayError("authentication_error", "invalid x-api-key", { shouldRetry: false });
     }
   }
+  return undefined;
+}
+
+async function pageAccess(c: Context<AppEnv>, page: PageAccess): Promise<void> {
+  if (await page.allows(c.req.raw)) return;
+  throw new RelayError(
+    "authentication_error",
+    "invalid x-api-key; a browser opens the live page once with the key in the query parameter named key",
+    { shouldRetry: false },
+  );
 }
 
 // application/json with any parameters (charset), and the +json types; a form or text/plain body is what
@@ -129,7 +141,8 @@ function lifecycle(deps: RouteDeps, page: PageAccess | undefined): MiddlewareHan
       warnings: [],
     };
     c.set("state", state);
-    await checkAccess(c, deps.apiKey, deps.limits, page);
+    const checking = checkAccess(c, deps.apiKey, deps.limits, page);
+    if (checking) await checking;
     await next();
     c.res.headers.set("request-id", state.record.request_id);
     if (!state.deferLog) {

@@ -59,8 +59,9 @@ function _summary(live: LiveDeps): UsageSummary {
 function _ownOrigin(c: Context<AppEnv>): void {
   const origin = c.req.header("origin");
   const host = c.req.header("host");
+  // https when a TLS proxy in front of relayx serves the page.
   const own = host !== undefined && origin !== undefined &&
-    origin.toLowerCase() === `http://${host}`.toLowerCase();
+    [`http://${host}`, `https://${host}`].map((o) => o.toLowerCase()).includes(origin.toLowerCase());
   const site = c.req.header("sec-fetch-site");
   const navigation = c.req.header("sec-fetch-mode") === "navigate" && c.req.path === "/";
   const foreignSite = site !== undefined && site !== "same-origin" && site !== "none" && !navigation;

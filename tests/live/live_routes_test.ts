@@ -208,10 +208,12 @@ Deno.test("The live page is guarded like the API and answers relayx's own origin
       }
     }
   });
-  await t.step("relayx's own origin is served", async () => {
-    const res = await s.get("/api/usage", { origin: `http://${HOST}`, "sec-fetch-site": "same-origin" });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+  await t.step("relayx's own origin is served, through a TLS proxy too", async () => {
+    for (const origin of [`http://${HOST}`, `https://${HOST}`]) {
+      const res = await s.get("/api/usage", { origin, "sec-fetch-site": "same-origin" });
+      assert.equal(res.status, 200, origin);
+      await res.body?.cancel();
+    }
   });
   await t.step("a request another site makes (no Origin, Sec-Fetch-Site cross-site) is refused", async () => {
     const res = await s.get("/api/usage", { "sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors" });
@@ -227,11 +229,14 @@ Deno.test("The live page is guarded like the API and answers relayx's own origin
 
 Deno.test("With RELAYX_API_KEY, /?key= sets a cookie that opens the page and never the API", async (t) => {
   const s = setup({ apiKey: KEY });
-  await t.step("without the key or the cookie, the page is refused", async () => {
+  await t.step("without the key or the cookie, the page is refused, saying how to open it", async () => {
     for (const path of ["/", "/api/usage", "/api/usage/events"]) {
       const res = await s.get(path, HTML);
       assert.equal(res.status, 401, path);
-      await res.body?.cancel();
+      assert.match(
+        (await res.json()).error.message,
+        /^invalid x-api-key; a browser opens the live page once with the key in the query parameter named key$/,
+      );
     }
   });
   await t.step("a wrong key is refused", async () => {
