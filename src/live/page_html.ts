@@ -137,7 +137,11 @@ function connect() {
   events.addEventListener("setup", (e) => showSetup(JSON.parse(e.data)));
   events.addEventListener("summary", (e) => showSummary(JSON.parse(e.data)));
   events.addEventListener("bye", () => { events.close(); setText("state", "relayx stopped"); $("state").className = "down"; });
-  events.addEventListener("error", () => { if (events.readyState !== EventSource.CLOSED) { setText("state", "reconnecting"); $("state").className = "down"; } });
+  events.addEventListener("error", () => {
+    // CLOSED: relayx refused the stream (a 401 or 403), and EventSource does not retry that.
+    setText("state", events.readyState === EventSource.CLOSED ? "disconnected: reload the page" : "reconnecting");
+    $("state").className = "down";
+  });
 }
 connect();
 `;

@@ -23,6 +23,7 @@ const SETUP: LiveDeps["setup"] = {
 };
 
 function setup(options: { apiKey?: string } = {}) {
+  const logs: string[] = [];
   const backend = fakeBackend();
   backend.reply = textMessage("Hello");
   const recorder = createUsageRecorder({ priceOf: () => ({ input: 2, output: 8 }) });
@@ -43,6 +44,7 @@ function setup(options: { apiKey?: string } = {}) {
   const app = createApp({
     backend,
     apiKey: options.apiKey,
+    log: (entry) => logs.push(JSON.stringify(entry)),
     usage: recorder.record,
     live: { usage: feed, setup: SETUP, closing: closing.signal, throttleMs: 10 },
   });
@@ -58,7 +60,7 @@ function setup(options: { apiKey?: string } = {}) {
         messages: [{ role: "user", content: "Hi" }],
       }),
     });
-  return { app, recorder, closing, get, post, listeners: () => listeners };
+  return { app, recorder, closing, get, post, logs, listeners: () => listeners };
 }
 
 const HTML = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
@@ -257,6 +259,9 @@ Deno.test("With RELAYX_API_KEY, /?key= sets a cookie that opens the page and nev
     );
     assert.ok(!set.includes(KEY), "the cookie is not the key");
     cookie = set.split(";")[0] ?? "";
+    const line = s.logs.at(-1) ?? "";
+    assert.match(line, /"path":"\/"/);
+    assert.ok(!line.includes(KEY), "the log line has the path without the query");
   });
   await t.step("the cookie opens the page, the snapshot and the events", async () => {
     for (const path of ["/", "/api/usage", "/api/usage/events"]) {
