@@ -18,10 +18,13 @@ if (!chromium) {
   );
 }
 
-async function until(what: string, f: () => Promise<boolean>, ms = 10_000): Promise<void> {
+// Polls the page; on timeout the error names what the browser reported (a CSP violation, an exception).
+async function until(what: string, f: () => Promise<boolean>, errors: string[], ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await f())) {
-    if (Date.now() > end) throw new Error(`the page did not show ${what} in time`);
+    if (Date.now() > end) {
+      throw new Error(`the page did not show ${what} in time; browser errors: ${errors.join("\n")}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -81,6 +84,7 @@ Deno.test({
       await until(
         "that it is live",
         async () => await browser.evaluate("document.getElementById('state').className") === "live",
+        browser.errors,
       );
       assert.equal(await browser.evaluate("document.querySelectorAll('#routes tbody tr').length"), 2);
       assert.equal(await browser.evaluate("document.body.dataset.requests"), "0");
@@ -90,6 +94,7 @@ Deno.test({
       await until(
         "the request",
         async () => await browser.evaluate("document.body.dataset.requests") === "1",
+        browser.errors,
       );
       const row = String(await browser.evaluate("document.querySelector('#recent tbody tr').textContent"));
       assert.match(row, /main/);
@@ -107,6 +112,7 @@ Deno.test({
       await until(
         "four requests",
         async () => await browser.evaluate("document.body.dataset.requests") === "4",
+        browser.errors,
       );
       assert.equal(await browser.evaluate("document.getElementById('fallbacks-n').textContent"), "1");
       assert.equal(await browser.evaluate("document.getElementById('errors-n').textContent"), "1");
