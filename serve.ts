@@ -34,7 +34,8 @@ async function _configured(): Promise<Relay> {
 
 function _build(): Promise<Relay> {
   const built = _configured();
-  // The runtime drains by itself; relayx only adds the deadline (nothing is in flight before this).
+  // The runtime drains by itself; relayx adds the deadline, and ends the live page's streams, which would
+  // hold the drain (nothing is in flight before this).
   built.then((r) => {
     onShutdownSignals({
       stopping: r.closeLive,
