@@ -51,6 +51,7 @@ import { parseUsageSettings } from "./src/usage/usage_settings.ts";
 import { type OpenedUsage, openUsage, usageLine } from "./src/usage/usage_storage.ts";
 import { otelEnabled } from "./src/telemetry/otel_enabled.ts";
 import type { TelemetryOptions } from "./src/telemetry/otel.ts";
+import { liveSetup } from "./src/live/live_setup.ts";
 
 export { createApp, type RelayApp } from "./src/app.ts";
 export type { AppDeps } from "./src/routes/_context.ts";
@@ -59,6 +60,8 @@ export type { PriceOf } from "./src/usage/cost.ts";
 export type { OpenedUsage, UsageStorage } from "./src/usage/usage_storage.ts";
 export type { UsageRecorder, UsageTotals } from "./src/usage/usage_recorder.ts";
 export type { UsageRecord } from "./src/usage/usage_record.ts";
+export type { LiveDeps, UsageFeed } from "./src/live/live_routes.ts";
+export type { LiveBackend, LiveRoute, LiveSetup } from "./src/live/live_setup.ts";
 export {
   type AnthropicConfig,
   type BackendConfig,
@@ -116,6 +119,11 @@ export interface Relay {
   abortInFlight: () => void;
   /** The usage recorder and where it keeps records (the data directory's database, or memory). */
   usage: OpenedUsage;
+  /**
+   * Ends the live page's event streams (they would otherwise hold a graceful shutdown until its deadline);
+   * the page then says that relayx stopped.
+   */
+  closeLive: () => void;
 }
 
 /** Options for {@linkcode createRelay}. */
@@ -287,6 +295,7 @@ export async function createRelay(
     redact,
   });
   const cutoff = new AbortController();
+  const closing = new AbortController();
   const app = createApp({
     backend,
     apiKey: config.apiKey,
@@ -296,6 +305,7 @@ export async function createRelay(
     tokenCounter: createTokenCounter(config.limits),
     limits: config.limits,
     cutoff: cutoff.signal,
+    live: { usage: usage.recorder, setup: liveSetup(config), closing: closing.signal },
   });
   return {
     fetch: async (request) => await app.fetch(request),
@@ -304,6 +314,7 @@ export async function createRelay(
     abortInFlight: () =>
       cutoff.abort(new RelayError("overloaded_error", "relayx is shutting down; retry the request")),
     usage,
+    closeLive: () => closing.abort(),
   };
 }
 
@@ -358,6 +369,7 @@ async function serve(): Promise<void> {
     );
   }
   onShutdownSignals({
+    stopping: relay.closeLive,
     drain: server.shutdown,
     cutoff: relay.abortInFlight,
     shutdownMs: config.limits.shutdownMs,

@@ -34,9 +34,14 @@ async function _configured(): Promise<Relay> {
 
 function _build(): Promise<Relay> {
   const built = _configured();
-  // The runtime drains by itself; relayx only adds the deadline (nothing is in flight before this).
+  // The runtime drains by itself; relayx adds the deadline, and ends the live page's streams, which would
+  // hold the drain (nothing is in flight before this).
   built.then((r) => {
-    onShutdownSignals({ cutoff: r.abortInFlight, shutdownMs: r.config.limits.shutdownMs });
+    onShutdownSignals({
+      stopping: r.closeLive,
+      cutoff: r.abortInFlight,
+      shutdownMs: r.config.limits.shutdownMs,
+    });
   }, () => {});
   return built;
 }

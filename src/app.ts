@@ -16,6 +16,8 @@ import type { AppDeps, AppEnv, RequestState, RouteDeps } from "./routes/_context
 import { cors } from "./server/cors.ts";
 import { isAllowedHost, isLoopbackHost } from "./server/host_check.ts";
 import { callerOf } from "./usage/caller.ts";
+import { liveRoutes } from "./live/live_routes.ts";
+import { createPageAccess, PAGE_PATHS, type PageAccess } from "./live/page_access.ts";
 
 export type { AppDeps } from "./routes/_context.ts";
 
@@ -60,7 +62,13 @@ const KEYLESS_PATHS: ReadonlySet<string> = new Set(["/health", "/api/hello"]);
 // A web page must not be able to spend the user's upstream credentials through a local relayx, nor read
 // its answers: browsers send Origin with cross-origin requests (Claude Code and the SDKs do not), and a
 // page that rebinds its own DNS name to relayx's address sends that name as Host.
-function checkAccess(c: Context<AppEnv>, apiKey: string | undefined, limits: Limits): void {
+// Synchronous for the API; a promise only when the live page's cookie or `?key=` is to be checked.
+function checkAccess(
+  c: Context<AppEnv>,
+  apiKey: string | undefined,
+  limits: Limits,
+  page: PageAccess | undefined,
+): Promise<void> | undefined {
   // Browsers always send Host; only other clients (HTTP/1.0, HTTP/2) may leave it out.
   const host = c.req.header("host");
   if (host !== undefined && !isAllowedHost(host, limits.allowedHosts)) {
@@ -81,9 +89,21 @@ function checkAccess(c: Context<AppEnv>, apiKey: string | undefined, limits: Lim
     const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
     const given = c.req.header("x-api-key") ?? bearer ?? "";
     if (!safeEqual(given, apiKey)) {
+      // The live page's cookie (or `/?key=`) opens the page's own paths, never the API.
+      if (page && !given && PAGE_PATHS.has(c.req.path)) return pageAccess(c, page);
       throw new RelayError("authentication_error", "invalid x-api-key", { shouldRetry: false });
     }
   }
+  return undefined;
+}
+
+async function pageAccess(c: Context<AppEnv>, page: PageAccess): Promise<void> {
+  if (await page.allows(c.req.raw)) return;
+  throw new RelayError(
+    "authentication_error",
+    "invalid x-api-key; a browser opens the live page once with the key in the query parameter named key",
+    { shouldRetry: false },
+  );
 }
 
 // application/json with any parameters (charset), and the +json types; a form or text/plain body is what
@@ -104,7 +124,7 @@ const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 // Opens the request's log record, checks access, and writes the log line unless a route or onError
 // took that over.
-function lifecycle(deps: RouteDeps): MiddlewareHandler<AppEnv> {
+function lifecycle(deps: RouteDeps, page: PageAccess | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const state: RequestState = {
       record: {
@@ -121,7 +141,8 @@ function lifecycle(deps: RouteDeps): MiddlewareHandler<AppEnv> {
       warnings: [],
     };
     c.set("state", state);
-    checkAccess(c, deps.apiKey, deps.limits);
+    const checking = checkAccess(c, deps.apiKey, deps.limits, page);
+    if (checking) await checking;
     await next();
     c.res.headers.set("request-id", state.record.request_id);
     if (!state.deferLog) {
@@ -217,7 +238,8 @@ export function createApp(appDeps: AppDeps): RelayApp {
   };
   const app = new Hono<AppEnv>();
   if (deps.limits.corsOrigins.length) app.use("*", cors(deps.limits.corsOrigins));
-  app.use("*", lifecycle(deps));
+  const page = deps.live && deps.apiKey ? createPageAccess(deps.apiKey) : undefined;
+  app.use("*", lifecycle(deps, page));
   app.post("/v1/messages", requireJson, (c) => messagesRoute(c, deps));
   app.post("/v1/messages/count_tokens", requireJson, (c) => countTokensRoute(c, deps));
   app.get("/v1/models", (c) => listModelsRoute(c, deps));
@@ -226,6 +248,7 @@ export function createApp(appDeps: AppDeps): RelayApp {
   // Claude Code's connectivity probe: it only needs a 200 (a 404 stops its first-run check). Hono answers
   // HEAD with the GET route's headers and no body.
   app.get("/api/hello", (c) => c.json({ message: "hello" }));
+  if (deps.live) liveRoutes(app, deps.live, page);
   app.notFound((c) => {
     throw new RelayError("not_found_error", `Not found: ${c.req.method} ${c.req.path}`);
   });

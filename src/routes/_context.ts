@@ -8,6 +8,7 @@ import type { Limits } from "../limits.ts";
 import type { Logger, RequestLog } from "../log.ts";
 import type { TokenCounter } from "../tokens/token_counter.ts";
 import type { Redactor } from "../redact.ts";
+import type { LiveDeps } from "../live/live_routes.ts";
 
 /** What `createApp` needs. */
 export interface AppDeps {
@@ -36,6 +37,8 @@ export interface AppDeps {
    * a `RelayError` (otherwise `overloaded_error`).
    */
   cutoff?: AbortSignal;
+  /** The live page (`GET /` from a browser, `/api/usage`, `/api/usage/events`); absent, none is served. */
+  live?: LiveDeps;
 }
 
 /** {@linkcode AppDeps} with every limit and the redactor filled in: what the routes receive. */

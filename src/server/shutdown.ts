@@ -7,6 +7,8 @@
 
 /** Options for {@linkcode onShutdownSignals}. */
 export interface ShutdownOptions {
+  /** Called at the first signal, before `drain`: ends what never finishes by itself (the live page's streams). */
+  stopping?: () => void;
   /**
    * Stops accepting connections and resolves once every request in flight has finished; the process then
    * exits 0. Left out under `deno serve`, whose runtime drains and exits by itself on these signals.
@@ -87,6 +89,7 @@ function _begin(
     `relayx: ${signal}: not accepting new connections; requests in flight have ${seconds} s to finish ` +
       `(${signal} again to stop now)`,
   );
+  options.stopping?.();
   // Unref'd: under `deno serve` the runtime exits once it has drained, and these must not keep it.
   const cutoff = setTimeout(() => {
     note(`relayx: ${seconds} s passed: ending the requests still in flight with overloaded_error`);

@@ -77,6 +77,11 @@ export interface UsageRecorder {
   totals(): UsageTotals;
   /** Records queued for the store and not yet written. */
   pending(): number;
+  /**
+   * Calls `listener` with each record as it is taken (the live page); returns the function that stops
+   * it. A listener that throws is dropped. With no listener, recording does no work for them.
+   */
+  subscribe(listener: (record: UsageRecord) => void): () => void;
   /** Writes the queue now (a no-op without a store). */
   flush(): void;
   /** Writes the queue and closes the store; later records stay in memory. */
@@ -125,6 +130,7 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastPrune = -Infinity;
   let failing = false;
+  const listeners = new Set<(record: UsageRecord) => void>();
 
   function flush(): void {
     if (timer !== undefined) clearTimeout(timer);
@@ -179,6 +185,7 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
     totals.cacheWriteTokens += r.cacheWriteTokens;
     if (r.cost === undefined) totals.unpriced++;
     else totals.cost += r.cost;
+    if (listeners.size !== 0) _tell(r);
     if (!store) return;
     queue.push(r);
     if (queue.length >= batchSize && !failing) {
@@ -189,11 +196,28 @@ export function createUsageRecorder(options: UsageRecorderOptions): UsageRecorde
     } else _schedule(flushMs);
   }
 
+  function _tell(r: UsageRecord): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(r);
+      } catch {
+        // A listener's failure must not fail the request that is being recorded.
+        listeners.delete(listener);
+      }
+    }
+  }
+
   return {
     record,
     recent: () => ring.items(),
     totals: () => ({ ...totals }),
     pending: () => queue.length,
+    subscribe(listener) {
+      // Wrapped, so that the same function subscribed twice is two subscriptions.
+      const own = (r: UsageRecord) => listener(r);
+      listeners.add(own);
+      return () => listeners.delete(own);
+    },
     flush,
     close() {
       flush();

@@ -174,3 +174,43 @@ Deno.test("createUsageRecorder() keeps recent records and totals in memory, with
   assert.ok(Math.abs(totals.cost - 1.0028) < 1e-12, String(totals.cost));
   usage.close();
 });
+
+Deno.test("subscribe() hands each new record to its listeners until they stop", async (t) => {
+  const usage = createUsageRecorder({ priceOf: () => ({ input: 2, output: 8 }), now: () => 1_000_000 });
+  const seen: string[] = [];
+  const stop = usage.subscribe((r) => seen.push(r.requestId));
+  await t.step("a model call reaches the listener, other requests do not", () => {
+    usage.record(entry({ request_id: "req_a" }));
+    usage.record(entry({ request_id: "req_health", method: "GET", path: "/health" }));
+    assert.deepEqual(seen, ["req_a"]);
+  });
+  await t.step("the same function subscribed twice hears twice, and each stop removes one", () => {
+    const twice: string[] = [];
+    const listener = (r: UsageRecord) => twice.push(r.requestId);
+    const first = usage.subscribe(listener);
+    const second = usage.subscribe(listener);
+    usage.record(entry({ request_id: "req_b" }));
+    first();
+    usage.record(entry({ request_id: "req_c" }));
+    second();
+    usage.record(entry({ request_id: "req_d" }));
+    assert.deepEqual(twice, ["req_b", "req_b", "req_c"]);
+  });
+  await t.step("a listener that throws is dropped; the record is kept", () => {
+    let calls = 0;
+    usage.subscribe(() => {
+      calls++;
+      throw new Error("page gone");
+    });
+    usage.record(entry({ request_id: "req_e" }));
+    usage.record(entry({ request_id: "req_f" }));
+    assert.equal(calls, 1);
+    assert.deepEqual(usage.recent().map((r) => r.requestId).slice(-2), ["req_e", "req_f"]);
+  });
+  await t.step("after stop, nothing more", () => {
+    stop();
+    usage.record(entry({ request_id: "req_g" }));
+    assert.deepEqual(seen, ["req_a", "req_b", "req_c", "req_d", "req_e", "req_f"]);
+  });
+  usage.close();
+});
