@@ -2,7 +2,7 @@
  * The live page in a real headless Chromium: it loads with no console error (a CSP violation is one),
  * shows requests made through relayx as they happen, and a screenshot of it is not blank.
  *
- * `RELAYX_PAGE_SCREENSHOT=docs/usage-page.png` also writes the screenshot there (the README's picture).
+ * `RELAYX_PAGE_SCREENSHOT=tests/live/usage_page.png` also writes the screenshot there (the README's picture).
  */
 import assert from "node:assert/strict";
 import { createRelay } from "../../main.ts";
