@@ -90,9 +90,9 @@ Deno.test("Tavily: POST /search with a Bearer key, the domain filters in the bod
       images: [],
       results: [
         {
-          title: "Deno docs",
+          title: "Deno <b>docs</b> &amp; guides",
           url: "https://docs.deno.com/runtime/",
-          content: "The Deno runtime docs.",
+          content: "The <em>Deno</em> runtime docs &#39;n&#x27; &lt;examples&gt;.  ",
           score: 0.9,
           published_date: "Mon, 01 Dec 2026",
         },
@@ -117,8 +117,8 @@ Deno.test("Tavily: POST /search with a Bearer key, the domain filters in the bod
       ok: true,
       hits: [{
         url: "https://docs.deno.com/runtime/",
-        title: "Deno docs",
-        text: "The Deno runtime docs.",
+        title: "Deno docs & guides",
+        text: "The Deno runtime docs 'n' <examples>.",
         pageAge: "Mon, 01 Dec 2026",
       }],
     });
