@@ -26,7 +26,7 @@ export interface WebSearchSpec {
   tool: Tool;
   /** The name the model calls it by (`web_search`). */
   name: string;
-  /** Searches allowed in one answer (`max_uses`); unlimited when absent. */
+  /** Searches allowed in one answer (`max_uses`); relayx allows 8 when absent. */
   maxUses?: number;
   /** `allowed_domains`. */
   allowedDomains?: string[];

@@ -4,7 +4,9 @@ import { createSearchProvider } from "../../src/web_search/create_provider.ts";
 import { decodeResultContent } from "../../src/web_search/web_search_tool.ts";
 import { withWebSearch } from "../../src/web_search/with_web_search.ts";
 import { startMockSearxng } from "../support/mock_searxng.ts";
+import { isRecord } from "../../src/translate/_json.ts";
 import {
+  answer,
   assertGrammar,
   blocksOf,
   collect,
@@ -210,6 +212,33 @@ Deno.test("withWebSearch() reports failed searches with Anthropic's error codes 
       error_code: "max_uses_exceeded",
     });
     assert.deepEqual(message.usage.server_tool_use, { web_search_requests: 1 });
+  });
+
+  await t.step("without max_uses, more searches in one round than the default are cut at 8", async () => {
+    for (const stream of [false, true]) {
+      searxng.queries.length = 0;
+      const calls = Array.from(
+        { length: 11 },
+        (_, i) => ({
+          type: "tool_use" as const,
+          id: `call_${i}`,
+          name: "web_search",
+          input: { query: `q${i}` },
+        }),
+      );
+      const inner = scriptedBackend([answer(calls, "tool_use"), finalText("ok")]);
+      const ctx = searchContext({ type: "web_search_20250305", name: "web_search" });
+      const backend = withWebSearch(inner, { provider });
+      const blocks = stream
+        ? blocksOf(await collect(backend.stream(searchRequest("x", true), ctx)))
+        : (await backend.complete(searchRequest(), ctx)).content;
+      assert.deepEqual(searxng.queries, Array.from({ length: 8 }, (_, i) => `q${i}`));
+      const errors = blocks.filter((b) => b.type === "web_search_tool_result").map((b) => {
+        const content: unknown = "content" in b ? b.content : undefined;
+        return isRecord(content) ? content.error_code : "results";
+      });
+      assert.deepEqual(errors, [...Array(8).fill("results"), ...Array(3).fill("max_uses_exceeded")]);
+    }
   });
 
   await t.step("a model that keeps searching is stopped after max_uses + 2 rounds", async () => {
