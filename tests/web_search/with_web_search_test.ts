@@ -134,6 +134,49 @@ Deno.test("withWebSearch() runs the model's searches and answers in Anthropic's 
   });
 });
 
+Deno.test("withWebSearch() stream: the next round gets each thinking block's last signature", async () => {
+  await using searxng = startMockSearxng();
+  const provider = createSearchProvider({ provider: "searxng", url: searxng.url });
+  const inner = scriptedBackend([searchCall("relayx"), finalText("ok")]);
+  const scripted = inner.stream.bind(inner);
+  // The first round thinks before it searches: one block whose signature comes in two signature_deltas
+  // (each replaces the last), one whose signature comes with its start.
+  inner.stream = async function* (request, ctx) {
+    if (inner.requests.length > 0) return yield* scripted(request, ctx);
+    const events: StreamEvent[] = [];
+    for await (const batch of scripted(request, ctx)) events.push(...batch);
+    const shifted = events.map((e) => "index" in e ? { ...e, index: e.index + 2 } : e);
+    yield [
+      shifted[0]!,
+      {
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "thinking", thinking: "", signature: "" },
+      },
+      { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "Search." } },
+      { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "EqOld" } },
+      { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "EqWhole" } },
+      { type: "content_block_stop", index: 0 },
+      {
+        type: "content_block_start",
+        index: 1,
+        content_block: { type: "thinking", thinking: "", signature: "EqStart" },
+      },
+      { type: "content_block_delta", index: 1, delta: { type: "thinking_delta", thinking: "Now." } },
+      { type: "content_block_stop", index: 1 },
+      ...shifted.slice(1),
+    ];
+  };
+  const events = await collect(
+    withWebSearch(inner, { provider }).stream(searchRequest("x", true), searchContext()),
+  );
+  assertGrammar(events);
+  assert.deepEqual(inner.requests[1]?.messages[1]?.content.slice(0, 2), [
+    { type: "thinking", thinking: "Search.", signature: "EqWhole" },
+    { type: "thinking", thinking: "Now.", signature: "EqStart" },
+  ]);
+});
+
 Deno.test("withWebSearch() reports failed searches with Anthropic's error codes and lets the model answer", async (t) => {
   await using searxng = startMockSearxng();
   const provider = createSearchProvider({ provider: "searxng", url: searxng.url });
