@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
 import { createSearchProvider } from "../../src/web_search/create_provider.ts";
-import { decodeResultContent } from "../../src/web_search/web_search_tool.ts";
+import {
+  decodeResultContent,
+  webSearchSpec,
+  withoutSearchTool,
+} from "../../src/web_search/web_search_tool.ts";
 import { withWebSearch } from "../../src/web_search/with_web_search.ts";
 import { startMockSearxng } from "../support/mock_searxng.ts";
 import { isRecord } from "../../src/translate/_json.ts";
@@ -384,14 +388,60 @@ Deno.test("withWebSearch() turns searches in the history into text, and leaves t
     assert.doesNotMatch(counted, /server_tool_use/);
   });
 
-  await t.step("upstream: the blocks and the server tool go as they are", async () => {
+  await t.step("upstream: its own searches go as they are, relayx's as text; the tool as sent", async () => {
+    // An earlier turn searched on Anthropic itself: its encrypted_content is Anthropic's own.
+    const own = structuredClone(history);
+    own.messages.push(
+      {
+        role: "assistant",
+        content: [
+          { type: "server_tool_use", id: "srvtoolu_up", name: "web_search", input: { query: "deno" } },
+          {
+            type: "web_search_tool_result",
+            tool_use_id: "srvtoolu_up",
+            content: [{
+              type: "web_search_result",
+              url: "https://deno.com",
+              title: "Deno",
+              encrypted_content: "EqcBCkgIBxgCIkBvb3",
+              page_age: null,
+            }],
+          },
+          { type: "text", text: "Deno is a runtime." },
+        ],
+      },
+      { role: "user", content: [{ type: "text", text: "More?" }] },
+    );
     const inner = scriptedBackend([finalText("ok")]);
-    await withWebSearch(inner, { mode: "upstream" }).complete(history, searchContext());
-    assert.deepEqual(inner.requests[0]?.messages, history.messages);
+    await withWebSearch(inner, { mode: "upstream" }).complete(own, searchContext());
+    const sent = inner.requests[0]?.messages;
+    assert.deepEqual(sent?.slice(3), own.messages.slice(3), "Anthropic's own search as it was");
+    assert.deepEqual(sent?.[1]?.content.map((b) => b.type), ["text", "text", "text"]);
+    assert.match(JSON.stringify(sent?.[1]), /\[Web search: \\"relayx\\"\][^]*relayx translates the API/);
+    assert.doesNotMatch(JSON.stringify(sent), /rxws1\./);
     assert.deepEqual(inner.requests[0]?.tools, [{
       type: "web_search_20250305",
       name: "web_search",
       max_uses: 8,
     }]);
+  });
+
+  await t.step("upstream: a tool_choice that named the tool goes back as sent", async () => {
+    const tool = { type: "web_search_20250305", name: "web_search" };
+    const choice = { type: "tool" as const, name: "web_search" };
+    const ctx = { ...searchContext(tool), webSearch: webSearchSpec([tool], choice) };
+    const request = withoutSearchTool(
+      { ...searchRequest(), tools: [tool], tool_choice: choice },
+      ctx.webSearch!,
+    );
+    assert.deepEqual(request.tool_choice, { type: "any" }, "relayx's stand-in is forced as any");
+    for (const stream of [false, true]) {
+      const inner = scriptedBackend([finalText("ok")]);
+      const backend = withWebSearch(inner, { mode: "upstream" });
+      if (stream) await collect(backend.stream({ ...request, stream }, ctx));
+      else await backend.complete(request, ctx);
+      assert.deepEqual(inner.requests[0]?.tool_choice, choice);
+      assert.deepEqual(inner.requests[0]?.tools, [tool]);
+    }
   });
 });
