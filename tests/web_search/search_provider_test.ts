@@ -252,6 +252,28 @@ Deno.test("web search settings: the environment, the configuration file, and the
     );
   });
 
+  await t.step('"upstream" only where the upstream runs server tools (Anthropic itself)', () => {
+    const backends = (baseUrl: string) =>
+      JSON.stringify({ backends: { glm: { type: "anthropic", baseUrl, webSearch: "upstream" } } });
+    for (
+      const baseUrl of [
+        "https://api.z.ai/api/anthropic",
+        "https://api.deepseek.com/anthropic",
+        "http://localhost:11434",
+      ]
+    ) {
+      assert.throws(
+        () => parseConfigFile(backends(baseUrl), {}),
+        new ConfigError(
+          'backends.glm.webSearch: "upstream" needs an upstream that runs server tools (api.anthropic.com)',
+        ),
+        baseUrl,
+      );
+    }
+    const ok = parseConfigFile(backends("https://api.anthropic.com"), {}).backends.glm;
+    assert.equal(ok?.kind === "anthropic" && ok.webSearch, "upstream");
+  });
+
   await t.step("checkWebSearch() passes a complete setting through", () => {
     const ok = { provider: "tavily" as const, apiKey: "k" };
     assert.equal(checkWebSearch(ok, { url: "u", apiKey: "k" }), ok);
