@@ -300,10 +300,9 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
           b.webSearch === "upstream" &&
           !ANTHROPIC_PROVIDERS[detectAnthropicProvider(b.baseUrl)].serverFeatures
         ) {
+          const path = pathOf(["backends", key, "webSearch"]);
           throw new ConfigError(
-            `${
-              pathOf(["backends", key, "webSearch"])
-            }: "upstream" needs an upstream that runs server tools (api.anthropic.com)`,
+            `${path}: "upstream" needs an upstream that runs server tools (api.anthropic.com)`,
           );
         }
         backends[key] = {
