@@ -16,6 +16,7 @@ import {
 } from "./config.ts";
 import { ConfigError } from "./config_error.ts";
 import type { ModelSpec } from "./models/model_spec.ts";
+import { ANTHROPIC_PROVIDERS, detectAnthropicProvider } from "./translate/anthropic/providers.ts";
 import { detectProvider, type ProviderName, PROVIDERS } from "./translate/openai/providers.ts";
 import { SEARCH_PROVIDERS, type SearchProviderName } from "./web_search/search_provider.ts";
 
@@ -293,6 +294,17 @@ export function parseConfigFile(text: string, env: Record<string, string | undef
         backends[key] = bedrock(b, env);
         break;
       case "anthropic":
+        // The upstream runs the search only where it runs server tools; elsewhere the tool would be
+        // dropped before it gets there, and nothing would search.
+        if (
+          b.webSearch === "upstream" &&
+          !ANTHROPIC_PROVIDERS[detectAnthropicProvider(b.baseUrl)].serverFeatures
+        ) {
+          const path = pathOf(["backends", key, "webSearch"]);
+          throw new ConfigError(
+            `${path}: "upstream" needs an upstream that runs server tools (api.anthropic.com)`,
+          );
+        }
         backends[key] = {
           kind: "anthropic",
           baseUrl: b.baseUrl.replace(/\/+$/, ""),

@@ -16,7 +16,9 @@ import type {
 export type StartBlock =
   | { type: "text"; text: "" }
   | { type: "tool_use"; id: string; name: string; input: Record<string, never> }
-  | { type: "thinking"; thinking: ""; signature: "" }
+  // Anthropic starts with an empty signature and sends it in a signature_delta; some upstreams that speak
+  // its format put it here already.
+  | { type: "thinking"; thinking: ""; signature: string }
   | RedactedThinkingBlock
   | { type: "server_tool_use"; id: string; name: string; input: Record<string, never> }
   | WebSearchToolResultBlock;

@@ -7,9 +7,11 @@
  */
 import type { Context } from "hono";
 import { parseCountTokensRequest } from "../anthropic/parse.ts";
+import { preparesItself } from "../backends/backend.ts";
 import { randomIds } from "../ids.ts";
 import { sharedTokenCounter } from "../tokens/token_counter.ts";
 import { prepareRequest } from "../translate/prepare.ts";
+import { searchFunctionTool, webSearchSpec, withoutSearchTool } from "../web_search/web_search_tool.ts";
 import { readJson } from "./_body.ts";
 import { type AppEnv, type RouteDeps, warningsHeader } from "./_context.ts";
 
@@ -19,7 +21,11 @@ export async function countTokensRoute(c: Context<AppEnv>, deps: RouteDeps): Pro
   const raw = await readJson(c.req.raw, { timeoutMs: deps.limits?.bodyReadMs });
   const warn = (w: string) => state.warnings.push(w);
   const parsed = parseCountTokensRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
-  const request = prepareRequest(parsed, warn);
+  // As the messages route does: the web search tool goes to the backend in the context, which counts what
+  // its upstream would get (relayx's stand-in tool, or the server tool for an upstream that runs it).
+  const webSearch = webSearchSpec(parsed.tools, parsed.tool_choice);
+  const asked = webSearch ? withoutSearchTool(parsed, webSearch) : parsed;
+  const request = preparesItself(deps.backend.kind) ? asked : prepareRequest(asked, warn);
   state.record.model = request.model;
   const model = await deps.backend.resolveModel(request.model);
   state.record.upstream_model = model;
@@ -30,11 +36,16 @@ export async function countTokensRoute(c: Context<AppEnv>, deps: RouteDeps): Pro
     requestId: state.record.request_id,
     warn,
     ids: deps.ids ?? randomIds,
+    ...(webSearch ? { webSearch } : {}),
   });
   let inputTokens = upstream;
   let method = "upstream";
   if (inputTokens === undefined) {
-    const counted = await (deps.tokenCounter ?? sharedTokenCounter()).count(request, signal);
+    // relayx's own count includes the function tool that stands in for the web search tool.
+    const counting = webSearch
+      ? { ...request, tools: [...(request.tools ?? []), searchFunctionTool(webSearch)] }
+      : request;
+    const counted = await (deps.tokenCounter ?? sharedTokenCounter()).count(counting, signal);
     inputTokens = counted.tokens;
     method = counted.method;
     if (counted.method === "estimate") warn(`count_tokens: estimated, not tokenized: ${counted.reason}`);

@@ -26,7 +26,7 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
   const warn = (w: string) => state.warnings.push(w);
   const parsed = parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
   // relayx runs Anthropic's web search itself (src/web_search/): the backend gets the tool in the context.
-  const webSearch = webSearchSpec(parsed.tools);
+  const webSearch = webSearchSpec(parsed.tools, parsed.tool_choice);
   const asked = webSearch ? withoutSearchTool(parsed, webSearch) : parsed;
   const request = preparesItself(deps.backend.kind) ? asked : prepareRequest(asked, warn);
   const record = state.record;

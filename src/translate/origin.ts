@@ -231,8 +231,8 @@ export function tagResponse(message: MessageResponse, backend: string): MessageR
 
 /**
  * A stream event with its signature tagged as `backend`'s: `signature_delta` (which replaces the
- * block's signature, so each one is tagged whole) and a `redacted_thinking` block's data. Other events
- * are returned as they are.
+ * block's signature, so each one is tagged whole), a signature a thinking block's `content_block_start`
+ * already carries, and a `redacted_thinking` block's data. Other events are returned as they are.
  *
  * @example
  * ```ts
@@ -247,6 +247,15 @@ export function tagResponse(message: MessageResponse, backend: string): MessageR
 export function tagEvent(event: StreamEvent, backend: string): StreamEvent {
   if (event.type === "content_block_delta" && event.delta.type === "signature_delta") {
     return { ...event, delta: { ...event.delta, signature: tagOrigin(event.delta.signature, backend) } };
+  }
+  if (
+    event.type === "content_block_start" && event.content_block.type === "thinking" &&
+    event.content_block.signature !== ""
+  ) {
+    return {
+      ...event,
+      content_block: { ...event.content_block, signature: tagOrigin(event.content_block.signature, backend) },
+    };
   }
   if (event.type === "content_block_start" && event.content_block.type === "redacted_thinking") {
     return {

@@ -37,8 +37,9 @@ export interface SearchSettings {
 export const ENABLE_HINT = "set WEB_SEARCH_PROVIDER (searxng, brave or tavily) and WEB_SEARCH_URL or " +
   'WEB_SEARCH_API_KEY, or "webSearch" in the configuration file';
 
+/** Searches per answer when the tool has no `max_uses`. */
+export const DEFAULT_MAX_USES = 8;
 // Upstream rounds per answer beyond max_uses: the model gets one more to answer after its last search.
-const DEFAULT_MAX_USES = 8;
 const MAX_ROUNDS = 12;
 
 /** One search the model asked for, done. */
@@ -107,7 +108,9 @@ export class SearchRun {
   }
 
   async #run(query: string): Promise<SearchOutcome> {
-    if (this.spec.maxUses !== undefined && this.#used >= this.spec.maxUses) {
+    // Without max_uses the default bounds the searches too: a round may ask for many at once, and the
+    // round limit alone would let each of them through.
+    if (this.#used >= (this.spec.maxUses ?? DEFAULT_MAX_USES)) {
       return { ok: false, code: "max_uses_exceeded", detail: "" };
     }
     this.#used++;

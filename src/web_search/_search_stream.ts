@@ -43,7 +43,7 @@ class Round {
         this.blocks.set(index, { type: "text", text: "" });
         return;
       case "thinking":
-        this.blocks.set(index, { type: "thinking", thinking: "", signature: "" });
+        this.blocks.set(index, { type: "thinking", thinking: "", signature: block.signature });
         return;
       case "redacted_thinking":
         this.blocks.set(index, { type: "redacted_thinking", data: block.data });
@@ -73,7 +73,8 @@ class Round {
     if (!b) return;
     if (delta.type === "text_delta" && b.type === "text") b.text += delta.text;
     else if (delta.type === "thinking_delta" && b.type === "thinking") b.thinking += delta.thinking;
-    else if (delta.type === "signature_delta" && b.type === "thinking") b.signature += delta.signature;
+    // Each signature_delta carries the whole signature and replaces the last, as Anthropic's SDK reads it.
+    else if (delta.type === "signature_delta" && b.type === "thinking") b.signature = delta.signature;
     else if (delta.type === "input_json_delta" && b.type === "tool_use") b.json += delta.partial_json;
   }
 

@@ -1,7 +1,9 @@
 /**
  * Web searches in the history: the `server_tool_use` and `web_search_tool_result` blocks a client sends
  * back in later turns become text the upstream model reads (the query, then each result's title, URL and
- * page text from relayx's `encrypted_content`), the same on every backend. Pure.
+ * page text from relayx's `encrypted_content`), the same on every backend. An upstream that runs the
+ * search itself gets its own blocks back as they are, and only relayx's as text: it cannot read relayx's
+ * tokens. Pure.
  *
  * @module
  */
@@ -13,7 +15,7 @@ import type {
   WebSearchToolResultError,
 } from "../anthropic/types.ts";
 import { isRecord } from "../translate/_json.ts";
-import { resultsText } from "./web_search_tool.ts";
+import { isRelayxToken, resultsText } from "./web_search_tool.ts";
 
 const ERROR_CODES = new Set([
   "too_many_requests",
@@ -51,9 +53,20 @@ function results(content: unknown): WebSearchResult[] | WebSearchToolResultError
   return out;
 }
 
-function rewrite(blocks: ContentBlock[], queries: Map<string, string>): ContentBlock[] {
+// The search a block belongs to: a call's id, a result's tool_use_id.
+function searchId(b: ServerToolBlock): string | undefined {
+  const id = b.type === "server_tool_use" ? b.id : b.tool_use_id;
+  return typeof id === "string" ? id : undefined;
+}
+
+function rewrite(
+  blocks: ContentBlock[],
+  queries: Map<string, string>,
+  only?: ReadonlySet<string>,
+): ContentBlock[] {
   return blocks.map((b): ContentBlock => {
-    const search = searchBlock(b);
+    const found = searchBlock(b);
+    const search = found && (!only || only.has(searchId(found) ?? "")) ? found : undefined;
     if (search?.type === "server_tool_use") {
       const input = isRecord(search.input) ? search.input : {};
       const query = typeof input.query === "string" ? input.query : "";
@@ -71,6 +84,14 @@ function rewrite(blocks: ContentBlock[], queries: Map<string, string>): ContentB
 /** True when a message holds a web search call or result. */
 function hasSearchBlocks(m: Message): boolean {
   return m.content.some((b) => searchBlock(b) !== undefined);
+}
+
+// True for a result whose pages carry relayx's tokens.
+function ranByRelayx(b: ContentBlock): boolean {
+  return b.type === "web_search_tool_result" && Array.isArray(b.content) &&
+    b.content.some((r) =>
+      isRecord(r) && typeof r.encrypted_content === "string" && isRelayxToken(r.encrypted_content)
+    );
 }
 
 /**
@@ -102,4 +123,52 @@ export function searchHistoryAsText(messages: Message[]): Message[] {
   if (!messages.some(hasSearchBlocks)) return messages;
   const queries = new Map<string, string>();
   return messages.map((m) => hasSearchBlocks(m) ? { ...m, content: rewrite(m.content, queries) } : m);
+}
+
+/**
+ * The messages with relayx's own web searches as text (the results whose pages carry relayx's tokens,
+ * and their calls), for an upstream that runs the search itself: it gets its own searches back as they
+ * are, and could not read relayx's. The same array when there are none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeResultContent } from "./web_search_tool.ts";
+ *
+ * const search = (id: string, encrypted_content: string) => [
+ *   { type: "server_tool_use" as const, id, name: "web_search", input: { query: id } },
+ *   {
+ *     type: "web_search_tool_result" as const,
+ *     tool_use_id: id,
+ *     content: [{ type: "web_search_result", url: "https://deno.com", title: "Deno", encrypted_content }],
+ *   },
+ * ];
+ * const relayx = encodeResultContent({ url: "https://deno.com", title: "Deno", text: "Deno 2" });
+ * const [message] = relayxSearchesAsText([
+ *   { role: "assistant", content: [...search("srvtoolu_a", "EqcBCkgIBxgC"), ...search("srvtoolu_b", relayx)] },
+ * ]);
+ * assert.deepEqual(message?.content.map((b) => b.type), [
+ *   "server_tool_use",
+ *   "web_search_tool_result",
+ *   "text",
+ *   "text",
+ * ]);
+ * ```
+ */
+export function relayxSearchesAsText(messages: Message[]): Message[] {
+  const ours = new Set<string>();
+  for (const m of messages) {
+    for (const b of m.content) {
+      const id = b.type === "web_search_tool_result" && ranByRelayx(b) ? searchId(b) : undefined;
+      if (id !== undefined) ours.add(id);
+    }
+  }
+  if (ours.size === 0) return messages;
+  const queries = new Map<string, string>();
+  const touched = (m: Message) =>
+    m.content.some((b) => {
+      const search = searchBlock(b);
+      return search !== undefined && ours.has(searchId(search) ?? "");
+    });
+  return messages.map((m) => touched(m) ? { ...m, content: rewrite(m.content, queries, ours) } : m);
 }

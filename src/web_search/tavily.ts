@@ -1,7 +1,8 @@
 /**
  * Tavily's search API: `POST {url}/search` with `Authorization: Bearer <key>` and a JSON body (`query`,
  * `max_results`, `include_domains`, `exclude_domains`); results in `results[]` (`url`, `title`,
- * `content`, `published_date`). Tavily filters domains itself; relayx checks them again.
+ * `content`, `published_date`). Tavily filters domains itself; relayx checks them again, and strips
+ * tags and entities from the text as it does for the other services.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { rec, str } from "../translate/_json.ts";
 import { fetchJson } from "./_http.ts";
 import {
   filterHits,
+  plainText,
   type SearchHit,
   type SearchOptions,
   type SearchOutcome,
@@ -38,8 +40,9 @@ function hits(results: unknown): SearchHit[] {
     const pageAge = str(item.published_date);
     out.push({
       url,
-      title: str(item.title) ?? url,
-      text: str(item.content) ?? "",
+      // Tavily's content is scraped page text that can still hold tags and entities.
+      title: plainText(str(item.title) ?? url),
+      text: plainText(str(item.content) ?? ""),
       ...(pageAge ? { pageAge } : {}),
     });
   }

@@ -26,7 +26,12 @@ export interface WebSearchSpec {
   tool: Tool;
   /** The name the model calls it by (`web_search`). */
   name: string;
-  /** Searches allowed in one answer (`max_uses`); unlimited when absent. */
+  /**
+   * The request's `tool_choice` when it named the tool (relayx's stand-in makes it `any`; an upstream
+   * that runs the tool gets it back).
+   */
+  toolChoice?: ToolChoice;
+  /** Searches allowed in one answer (`max_uses`); relayx allows 8 when absent. */
   maxUses?: number;
   /** `allowed_domains`. */
   allowedDomains?: string[];
@@ -58,8 +63,8 @@ function location(value: unknown): UserLocation | undefined {
 }
 
 /**
- * The request's web search tool, if it has one; its settings are read leniently (a wrong one is ignored,
- * as the tool's other unknown fields are).
+ * The request's web search tool, if it has one, with the request's `tool_choice` when that names it;
+ * its settings are read leniently (a wrong one is ignored, as the tool's other unknown fields are).
  *
  * @example
  * ```ts
@@ -68,9 +73,14 @@ function location(value: unknown): UserLocation | undefined {
  * const spec = webSearchSpec([{ type: "web_search_20250305", name: "web_search", max_uses: 8 }]);
  * assert.equal(spec?.maxUses, 8);
  * assert.equal(webSearchSpec([{ name: "Bash", input_schema: { type: "object" } }]), undefined);
+ * const forced = webSearchSpec(spec ? [spec.tool] : [], { type: "tool", name: "web_search" });
+ * assert.deepEqual(forced?.toolChoice, { type: "tool", name: "web_search" });
  * ```
  */
-export function webSearchSpec(tools: readonly Tool[] | undefined): WebSearchSpec | undefined {
+export function webSearchSpec(
+  tools: readonly Tool[] | undefined,
+  toolChoice?: ToolChoice,
+): WebSearchSpec | undefined {
   const tool = tools?.find(isWebSearchTool);
   if (!tool) return undefined;
   const raw = tool;
@@ -78,6 +88,7 @@ export function webSearchSpec(tools: readonly Tool[] | undefined): WebSearchSpec
     ? raw.max_uses
     : undefined;
   const spec: WebSearchSpec = { tool, name: tool.name };
+  if (toolChoice?.type === "tool" && toolChoice.name === tool.name) spec.toolChoice = toolChoice;
   if (maxUses !== undefined) spec.maxUses = maxUses;
   const allowed = strings(raw.allowed_domains);
   if (allowed) spec.allowedDomains = allowed;
@@ -161,6 +172,21 @@ const TOKEN_PREFIX = "rxws1.";
 // Page text kept per result: enough for the model, small enough that eight results stay a few thousand
 // tokens.
 const MAX_TEXT_CHARS = 2_000;
+
+/**
+ * True for an `encrypted_content` relayx made (an upstream that runs the search itself cannot read it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isRelayxToken(encodeResultContent({ url: "https://deno.com", title: "Deno", text: "" })), true);
+ * assert.equal(isRelayxToken("EqcBCkgIBxgCIkBvb3"), false);
+ * ```
+ */
+export function isRelayxToken(token: string): boolean {
+  return token.startsWith(TOKEN_PREFIX);
+}
 
 /**
  * The `encrypted_content` of a result: relayx's own token (`rxws1.` and base64url JSON), carrying the

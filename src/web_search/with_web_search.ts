@@ -5,7 +5,8 @@
  * which holds exactly Anthropic's blocks: `server_tool_use`, `web_search_tool_result`, then the model's
  * text, with `usage.server_tool_use.web_search_requests` and every round's tokens added up. Searches from
  * earlier turns become text the model reads. An upstream that runs server tools itself (Anthropic) gets
- * the tool as the client sent it instead.
+ * the tool and the `tool_choice` as the client sent them instead, and its own earlier searches as they
+ * were; relayx's, which it cannot read, as text.
  *
  * @module
  */
@@ -26,7 +27,8 @@ import {
   type SearchSettings,
   zeroUsage,
 } from "./_search_run.ts";
-import { searchHistoryAsText } from "./search_history.ts";
+import { relayxSearchesAsText, searchHistoryAsText } from "./search_history.ts";
+import { searchFunctionTool } from "./web_search_tool.ts";
 
 export type { SearchSettings } from "./_search_run.ts";
 
@@ -79,10 +81,31 @@ function withHistory<T extends { messages: MessagesRequest["messages"] }>(reques
   return messages === request.messages ? request : { ...request, messages };
 }
 
-// The upstream runs the server tool: it gets the tool back, as the client sent it.
-function upstreamRequest(request: MessagesRequest, ctx: CallContext): MessagesRequest {
-  const tool = ctx.webSearch?.tool;
-  return tool ? { ...request, tools: [...(request.tools ?? []), tool] } : request;
+// The upstream runs the server tool: it gets the tool and a tool_choice naming it back, as the client sent
+// them, and relayx's searches from earlier turns as text.
+function upstreamRequest<T extends Pick<MessagesRequest, "messages" | "tools" | "tool_choice">>(
+  request: T,
+  ctx: CallContext,
+): T {
+  const messages = relayxSearchesAsText(request.messages);
+  const spec = ctx.webSearch;
+  const out = messages === request.messages ? request : { ...request, messages };
+  if (!spec) return out;
+  return {
+    ...out,
+    tools: [...(request.tools ?? []), spec.tool],
+    ...(spec.toolChoice ? { tool_choice: spec.toolChoice } : {}),
+  };
+}
+
+// The first round's request as relayx sends it: the stand-in function tool in place of the server tool.
+function relayxRequest<T extends Pick<MessagesRequest, "messages" | "tools">>(
+  request: T,
+  ctx: CallContext,
+): T {
+  const prepared = withHistory(request);
+  const spec = ctx.webSearch;
+  return spec ? { ...prepared, tools: [...(prepared.tools ?? []), searchFunctionTool(spec)] } : prepared;
 }
 
 /**
@@ -113,8 +136,9 @@ export function withWebSearch(backend: Backend, options: WebSearchOptions): Back
   return {
     kind: backend.kind,
     resolveModel: (model) => backend.resolveModel(model),
-    // Searches in the history are counted as the text the upstream reads.
-    countTokens: (request, ctx) => backend.countTokens(upstream ? request : withHistory(request), ctx),
+    // What the upstream's first round gets is counted: the tool it sees, and the history as it reads it.
+    countTokens: (request, ctx) =>
+      backend.countTokens(upstream ? upstreamRequest(request, ctx) : relayxRequest(request, ctx), ctx),
     listModels: () => backend.listModels(),
     describe: () => backend.describe(),
     // The registry's facts stay visible to the context preflight and the router around this wrapper.

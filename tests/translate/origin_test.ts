@@ -158,7 +158,7 @@ Deno.test("tagResponse() tags thinking signatures and redacted data, nothing els
   assert.deepEqual(back, message.content);
 });
 
-Deno.test("tagEvent() tags signature_delta and redacted_thinking starts", () => {
+Deno.test("tagEvent() tags signature_delta, thinking starts that carry a signature, and redacted_thinking starts", () => {
   const events: StreamEvent[] = [
     {
       type: "content_block_start",
@@ -170,6 +170,12 @@ Deno.test("tagEvent() tags signature_delta and redacted_thinking starts", () => 
     { type: "content_block_stop", index: 0 },
     { type: "content_block_start", index: 1, content_block: { type: "redacted_thinking", data: "RW5j" } },
     { type: "content_block_stop", index: 1 },
+    // An upstream that sends the signature with the block's start.
+    {
+      type: "content_block_start",
+      index: 2,
+      content_block: { type: "thinking", thinking: "", signature: BEDROCK_SIG },
+    },
   ];
   const tagged = events.map((e) => tagEvent(e, "bedrock"));
   assert.deepEqual(tagged[2], {
@@ -181,6 +187,11 @@ Deno.test("tagEvent() tags signature_delta and redacted_thinking starts", () => 
     type: "content_block_start",
     index: 1,
     content_block: { type: "redacted_thinking", data: "relayx1.o.bedrock.RW5j" },
+  });
+  assert.deepEqual(tagged[6], {
+    type: "content_block_start",
+    index: 2,
+    content_block: { type: "thinking", thinking: "", signature: `relayx1.o.bedrock.${BEDROCK_SIG}` },
   });
   for (const i of [0, 1, 3, 5]) assert.equal(tagged[i], events[i], `event ${i} passes as it is`);
 });

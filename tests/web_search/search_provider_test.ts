@@ -90,9 +90,9 @@ Deno.test("Tavily: POST /search with a Bearer key, the domain filters in the bod
       images: [],
       results: [
         {
-          title: "Deno docs",
+          title: "Deno <b>docs</b> &amp; guides",
           url: "https://docs.deno.com/runtime/",
-          content: "The Deno runtime docs.",
+          content: "The <em>Deno</em> runtime docs &#39;n&#x27; &lt;examples&gt;.  ",
           score: 0.9,
           published_date: "Mon, 01 Dec 2026",
         },
@@ -117,8 +117,8 @@ Deno.test("Tavily: POST /search with a Bearer key, the domain filters in the bod
       ok: true,
       hits: [{
         url: "https://docs.deno.com/runtime/",
-        title: "Deno docs",
-        text: "The Deno runtime docs.",
+        title: "Deno docs & guides",
+        text: "The Deno runtime docs 'n' <examples>.",
         pageAge: "Mon, 01 Dec 2026",
       }],
     });
@@ -250,6 +250,28 @@ Deno.test("web search settings: the environment, the configuration file, and the
       () => parseConfigFile(file({ provider: "brave", key: "x" }), {}),
       /webSearch: unknown key "key"/,
     );
+  });
+
+  await t.step('"upstream" only where the upstream runs server tools (Anthropic itself)', () => {
+    const backends = (baseUrl: string) =>
+      JSON.stringify({ backends: { glm: { type: "anthropic", baseUrl, webSearch: "upstream" } } });
+    for (
+      const baseUrl of [
+        "https://api.z.ai/api/anthropic",
+        "https://api.deepseek.com/anthropic",
+        "http://localhost:11434",
+      ]
+    ) {
+      assert.throws(
+        () => parseConfigFile(backends(baseUrl), {}),
+        new ConfigError(
+          'backends.glm.webSearch: "upstream" needs an upstream that runs server tools (api.anthropic.com)',
+        ),
+        baseUrl,
+      );
+    }
+    const ok = parseConfigFile(backends("https://api.anthropic.com"), {}).backends.glm;
+    assert.equal(ok?.kind === "anthropic" && ok.webSearch, "upstream");
   });
 
   await t.step("checkWebSearch() passes a complete setting through", () => {

@@ -318,7 +318,7 @@ for (const kind of [openai, bedrock("converse"), bedrock("invoke"), anthropic]) 
   });
 }
 
-Deno.test("web search on an Anthropic upstream that runs server tools: the tool goes to it as sent", async () => {
+Deno.test("web search on an Anthropic upstream that runs server tools: the tool and tool_choice go to it as sent", async () => {
   await using searxng = startMockSearxng();
   const mock = startMockAnthropic();
   const backend = createAnthropicBackend(
@@ -326,11 +326,79 @@ Deno.test("web search on an Anthropic upstream that runs server tools: the tool 
     { provider: "anthropic" },
   );
   await using relay = serve(backend, searxng, "upstream");
-  await relay.client.messages.create(searchParams());
+  await relay.client.messages.create({
+    ...searchParams(),
+    tool_choice: { type: "tool", name: "web_search" },
+  });
   await mock.close();
   assert.deepEqual(searxng.queries, []);
   const body = mock.requests.find((r) => r.path === "/v1/messages")?.body;
   assert.deepEqual(body?.tools, [SEARCH_TOOL]);
+  assert.deepEqual(body?.tool_choice, { type: "tool", name: "web_search" });
+});
+
+Deno.test("count_tokens counts what the upstream gets for the web search tool, without a warning", async (t) => {
+  await using searxng = startMockSearxng();
+  const count = (relay: TestRelay, tools: unknown[], extra: Record<string, unknown> = {}) =>
+    fetch(`${relay.url}/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "claude-opus-5-5",
+        tools,
+        messages: [{ role: "user", content: `Perform a web search for the query: ${QUERY}` }],
+        ...extra,
+      }),
+    });
+  const forced = { tool_choice: { type: "tool", name: "web_search" } };
+
+  for (const mode of ["upstream", "relayx"] as const) {
+    await t.step(`Anthropic-format upstream, ${mode} searches`, async () => {
+      const mock = startMockAnthropic();
+      const backend = createAnthropicBackend(
+        { kind: "anthropic", baseUrl: mock.url, apiKey: "sk-test" },
+        { provider: "anthropic" },
+      );
+      await using relay = serve(backend, searxng, mode);
+      const res = await count(relay, [SEARCH_TOOL], forced);
+      await mock.close();
+      assert.deepEqual(await res.json(), { input_tokens: 42 });
+      assert.equal(res.headers.get("x-relayx-token-count"), "upstream");
+      assert.equal(res.headers.get("x-relayx-warnings"), null);
+      const body = mock.requests.find((r) => r.path === "/v1/messages/count_tokens")?.body;
+      if (mode === "upstream") {
+        assert.deepEqual(body?.tools, [SEARCH_TOOL]);
+        assert.deepEqual(body?.tool_choice, forced.tool_choice);
+      } else {
+        const tools = body?.tools as Record<string, unknown>[];
+        assert.deepEqual(tools.map((tool) => [tool.type, tool.name, "input_schema" in tool]), [
+          [undefined, "web_search", true],
+        ]);
+        assert.deepEqual(body?.tool_choice, { type: "any" });
+      }
+    });
+  }
+
+  await t.step("OpenAI-compatible upstream: relayx's count includes the stand-in tool", async () => {
+    await using mock = await startMockOpenAI();
+    const backend = createOpenAIBackend({
+      kind: "openai_compatible",
+      baseUrl: mock.url,
+      apiKey: "sk-test",
+      model: "mock-model",
+      smallModel: "mock-model",
+      provider: "openai",
+    });
+    await using relay = serve(backend, searxng);
+    const withTool = await count(relay, [SEARCH_TOOL]);
+    assert.equal(withTool.headers.get("x-relayx-warnings"), null);
+    const without = await count(relay, []);
+    const [a, b] = [await withTool.json(), await without.json()];
+    assert.ok(
+      a.input_tokens > b.input_tokens,
+      `${a.input_tokens} counted with the tool, ${b.input_tokens} without`,
+    );
+  });
 });
 
 Deno.test("createRelay() runs searches with the WEB_SEARCH_* provider, and without one says how to enable it", async (t) => {

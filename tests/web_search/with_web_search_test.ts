@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import type { StreamEvent } from "../../src/anthropic/types.ts";
 import { createSearchProvider } from "../../src/web_search/create_provider.ts";
-import { decodeResultContent } from "../../src/web_search/web_search_tool.ts";
+import {
+  decodeResultContent,
+  webSearchSpec,
+  withoutSearchTool,
+} from "../../src/web_search/web_search_tool.ts";
 import { withWebSearch } from "../../src/web_search/with_web_search.ts";
 import { startMockSearxng } from "../support/mock_searxng.ts";
+import { isRecord } from "../../src/translate/_json.ts";
 import {
+  answer,
   assertGrammar,
   blocksOf,
   collect,
@@ -132,6 +138,49 @@ Deno.test("withWebSearch() runs the model's searches and answers in Anthropic's 
   });
 });
 
+Deno.test("withWebSearch() stream: the next round gets each thinking block's last signature", async () => {
+  await using searxng = startMockSearxng();
+  const provider = createSearchProvider({ provider: "searxng", url: searxng.url });
+  const inner = scriptedBackend([searchCall("relayx"), finalText("ok")]);
+  const scripted = inner.stream.bind(inner);
+  // The first round thinks before it searches: one block whose signature comes in two signature_deltas
+  // (each replaces the last), one whose signature comes with its start.
+  inner.stream = async function* (request, ctx) {
+    if (inner.requests.length > 0) return yield* scripted(request, ctx);
+    const events: StreamEvent[] = [];
+    for await (const batch of scripted(request, ctx)) events.push(...batch);
+    const shifted = events.map((e) => "index" in e ? { ...e, index: e.index + 2 } : e);
+    yield [
+      shifted[0]!,
+      {
+        type: "content_block_start",
+        index: 0,
+        content_block: { type: "thinking", thinking: "", signature: "" },
+      },
+      { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "Search." } },
+      { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "EqOld" } },
+      { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "EqWhole" } },
+      { type: "content_block_stop", index: 0 },
+      {
+        type: "content_block_start",
+        index: 1,
+        content_block: { type: "thinking", thinking: "", signature: "EqStart" },
+      },
+      { type: "content_block_delta", index: 1, delta: { type: "thinking_delta", thinking: "Now." } },
+      { type: "content_block_stop", index: 1 },
+      ...shifted.slice(1),
+    ];
+  };
+  const events = await collect(
+    withWebSearch(inner, { provider }).stream(searchRequest("x", true), searchContext()),
+  );
+  assertGrammar(events);
+  assert.deepEqual(inner.requests[1]?.messages[1]?.content.slice(0, 2), [
+    { type: "thinking", thinking: "Search.", signature: "EqWhole" },
+    { type: "thinking", thinking: "Now.", signature: "EqStart" },
+  ]);
+});
+
 Deno.test("withWebSearch() reports failed searches with Anthropic's error codes and lets the model answer", async (t) => {
   await using searxng = startMockSearxng();
   const provider = createSearchProvider({ provider: "searxng", url: searxng.url });
@@ -210,6 +259,33 @@ Deno.test("withWebSearch() reports failed searches with Anthropic's error codes 
       error_code: "max_uses_exceeded",
     });
     assert.deepEqual(message.usage.server_tool_use, { web_search_requests: 1 });
+  });
+
+  await t.step("without max_uses, more searches in one round than the default are cut at 8", async () => {
+    for (const stream of [false, true]) {
+      searxng.queries.length = 0;
+      const calls = Array.from(
+        { length: 11 },
+        (_, i) => ({
+          type: "tool_use" as const,
+          id: `call_${i}`,
+          name: "web_search",
+          input: { query: `q${i}` },
+        }),
+      );
+      const inner = scriptedBackend([answer(calls, "tool_use"), finalText("ok")]);
+      const ctx = searchContext({ type: "web_search_20250305", name: "web_search" });
+      const backend = withWebSearch(inner, { provider });
+      const blocks = stream
+        ? blocksOf(await collect(backend.stream(searchRequest("x", true), ctx)))
+        : (await backend.complete(searchRequest(), ctx)).content;
+      assert.deepEqual(searxng.queries, Array.from({ length: 8 }, (_, i) => `q${i}`));
+      const errors = blocks.filter((b) => b.type === "web_search_tool_result").map((b) => {
+        const content: unknown = "content" in b ? b.content : undefined;
+        return isRecord(content) ? content.error_code : "results";
+      });
+      assert.deepEqual(errors, [...Array(8).fill("results"), ...Array(3).fill("max_uses_exceeded")]);
+    }
   });
 
   await t.step("a model that keeps searching is stopped after max_uses + 2 rounds", async () => {
@@ -312,14 +388,60 @@ Deno.test("withWebSearch() turns searches in the history into text, and leaves t
     assert.doesNotMatch(counted, /server_tool_use/);
   });
 
-  await t.step("upstream: the blocks and the server tool go as they are", async () => {
+  await t.step("upstream: its own searches go as they are, relayx's as text; the tool as sent", async () => {
+    // An earlier turn searched on Anthropic itself: its encrypted_content is Anthropic's own.
+    const own = structuredClone(history);
+    own.messages.push(
+      {
+        role: "assistant",
+        content: [
+          { type: "server_tool_use", id: "srvtoolu_up", name: "web_search", input: { query: "deno" } },
+          {
+            type: "web_search_tool_result",
+            tool_use_id: "srvtoolu_up",
+            content: [{
+              type: "web_search_result",
+              url: "https://deno.com",
+              title: "Deno",
+              encrypted_content: "EqcBCkgIBxgCIkBvb3",
+              page_age: null,
+            }],
+          },
+          { type: "text", text: "Deno is a runtime." },
+        ],
+      },
+      { role: "user", content: [{ type: "text", text: "More?" }] },
+    );
     const inner = scriptedBackend([finalText("ok")]);
-    await withWebSearch(inner, { mode: "upstream" }).complete(history, searchContext());
-    assert.deepEqual(inner.requests[0]?.messages, history.messages);
+    await withWebSearch(inner, { mode: "upstream" }).complete(own, searchContext());
+    const sent = inner.requests[0]?.messages;
+    assert.deepEqual(sent?.slice(3), own.messages.slice(3), "Anthropic's own search as it was");
+    assert.deepEqual(sent?.[1]?.content.map((b) => b.type), ["text", "text", "text"]);
+    assert.match(JSON.stringify(sent?.[1]), /\[Web search: \\"relayx\\"\][^]*relayx translates the API/);
+    assert.doesNotMatch(JSON.stringify(sent), /rxws1\./);
     assert.deepEqual(inner.requests[0]?.tools, [{
       type: "web_search_20250305",
       name: "web_search",
       max_uses: 8,
     }]);
+  });
+
+  await t.step("upstream: a tool_choice that named the tool goes back as sent", async () => {
+    const tool = { type: "web_search_20250305", name: "web_search" };
+    const choice = { type: "tool" as const, name: "web_search" };
+    const ctx = { ...searchContext(tool), webSearch: webSearchSpec([tool], choice) };
+    const request = withoutSearchTool(
+      { ...searchRequest(), tools: [tool], tool_choice: choice },
+      ctx.webSearch!,
+    );
+    assert.deepEqual(request.tool_choice, { type: "any" }, "relayx's stand-in is forced as any");
+    for (const stream of [false, true]) {
+      const inner = scriptedBackend([finalText("ok")]);
+      const backend = withWebSearch(inner, { mode: "upstream" });
+      if (stream) await collect(backend.stream({ ...request, stream }, ctx));
+      else await backend.complete(request, ctx);
+      assert.deepEqual(inner.requests[0]?.tool_choice, choice);
+      assert.deepEqual(inner.requests[0]?.tools, [tool]);
+    }
   });
 });
