@@ -10,7 +10,8 @@
 import type { MessageResponse, MessagesRequest, StreamEvent } from "../anthropic/types.ts";
 import { contextOverflowError, type RelayError } from "../errors.ts";
 import { estimateInputTokens, type EstimateOptions } from "../tokens.ts";
-import type { Backend, CallContext } from "./backend.ts";
+import { preparedView } from "../translate/prepare.ts";
+import { type Backend, type CallContext, preparesItself } from "./backend.ts";
 
 /**
  * The overflow error for a request that cannot fit a window, or undefined when it fits (or the window is
@@ -75,7 +76,9 @@ export function guardContext(backend: Backend, options: GuardOptions = {}): Back
     // Only a model known to read PDFs gets them as documents; elsewhere relayx sends their text, which a
     // PDF's size would overstate many times (a false overflow would send Claude Code compacting for ever).
     const pdfTextMaxChars = model.pdf === true ? undefined : options.pdfTextMaxChars;
-    return preflight(request, model.contextWindow, pdfTextMaxChars === undefined ? {} : { pdfTextMaxChars });
+    // A backend that prepares requests itself gets them as sent: estimate what its upstream reads.
+    const read = preparesItself(backend.kind) ? preparedView(request) : request;
+    return preflight(read, model.contextWindow, pdfTextMaxChars === undefined ? {} : { pdfTextMaxChars });
   };
   return {
     // Every other member (the model facts, and any a backend adds later) is the backend's own.

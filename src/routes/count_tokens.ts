@@ -10,7 +10,7 @@ import { parseCountTokensRequest } from "../anthropic/parse.ts";
 import { preparesItself } from "../backends/backend.ts";
 import { randomIds } from "../ids.ts";
 import { sharedTokenCounter } from "../tokens/token_counter.ts";
-import { prepareRequest } from "../translate/prepare.ts";
+import { preparedView, prepareRequest } from "../translate/prepare.ts";
 import { searchFunctionTool, webSearchSpec, withoutSearchTool } from "../web_search/web_search_tool.ts";
 import { readJson } from "./_body.ts";
 import { type AppEnv, type RouteDeps, warningsHeader } from "./_context.ts";
@@ -41,10 +41,12 @@ export async function countTokensRoute(c: Context<AppEnv>, deps: RouteDeps): Pro
   let inputTokens = upstream;
   let method = "upstream";
   if (inputTokens === undefined) {
-    // relayx's own count includes the function tool that stands in for the web search tool.
+    // relayx counts what an upstream reads: the request prepared (deferred tools never loaded and history
+    // before a compaction are not read), and the function tool that stands in for the web search tool.
+    const read = request === asked ? preparedView(asked) : request;
     const counting = webSearch
-      ? { ...request, tools: [...(request.tools ?? []), searchFunctionTool(webSearch)] }
-      : request;
+      ? { ...read, tools: [...(read.tools ?? []), searchFunctionTool(webSearch)] }
+      : read;
     const counted = await (deps.tokenCounter ?? sharedTokenCounter()).count(counting, signal);
     inputTokens = counted.tokens;
     method = counted.method;

@@ -119,14 +119,44 @@ function withLimits(m: ModelInfo, backend: Backend | undefined): ModelInfo {
   };
 }
 
-// The request as the target takes it: prepared for a backend that runs only custom tools (and so once per
-// attempt, its warnings the attempt's own), as the client sent it for one that prepares itself.
-function forTarget(
+/** A request as the client sent it, and as backends that run custom tools alone take it (prepared once). */
+interface Prepared<T extends CountTokensRequest> {
+  /** As the client sent it. */
+  sent: T;
+  /** Prepared, or the 400 preparing it gave (for those targets only). */
+  prepared: { request: T; warnings: string[] } | { error: unknown };
+}
+
+function prepare<T extends CountTokensRequest>(request: T): Prepared<T> {
+  const warnings: string[] = [];
+  try {
+    return {
+      sent: request,
+      prepared: { request: prepareRequest(request, (w) => warnings.push(w)), warnings },
+    };
+  } catch (error) {
+    return { sent: request, prepared: { error } };
+  }
+}
+
+// The request as the target takes it: as the client sent it for a backend that prepares itself, else
+// prepared, its warnings the attempt's own.
+function forTarget<T extends CountTokensRequest>(
   backend: Backend,
-  request: MessagesRequest,
+  request: Prepared<T>,
   warn: (message: string) => void,
-): MessagesRequest {
-  return preparesItself(backend.kind) ? request : prepareRequest(request, warn);
+): T {
+  if (preparesItself(backend.kind)) return request.sent;
+  const { prepared } = request;
+  if ("error" in prepared) throw prepared.error;
+  for (const w of prepared.warnings) warn(w);
+  return prepared.request;
+}
+
+// What the route conditions read: the request as the upstream would get it (no deferred tools never
+// loaded, no history before a compaction), or as sent when preparing it failed.
+function matchView<T extends CountTokensRequest>(request: Prepared<T>): T {
+  return "error" in request.prepared ? request.sent : request.prepared.request;
 }
 
 function label(t: RouteTarget): string {
@@ -212,11 +242,15 @@ export function createRouter(options: RouterOptions): Backend {
     return window;
   }
 
-  function start(request: MessagesRequest, ctx: CallContext): { trace: RouteTrace; targets: RouteTarget[] } {
-    const route = pick(request);
+  function start(
+    request: MessagesRequest,
+    ctx: CallContext,
+  ): { trace: RouteTrace; targets: RouteTarget[]; both: Prepared<MessagesRequest> } {
+    const both = prepare(request);
+    const route = pick(matchView(both));
     const trace: RouteTrace = { route: route.name, tried: [] };
     ctx.routed?.(trace);
-    return { trace, targets: order(route) };
+    return { trace, targets: order(route), both };
   }
 
   async function contextFor(
@@ -260,7 +294,7 @@ export function createRouter(options: RouterOptions): Backend {
     resolveModel: (model) => Promise.resolve(model),
 
     async complete(request: MessagesRequest, ctx: CallContext): Promise<MessageResponse> {
-      const { trace, targets } = start(request, ctx);
+      const { trace, targets, both } = start(request, ctx);
       let last: RelayError | undefined;
       let floor = 0;
       for (const target of targets) {
@@ -268,7 +302,7 @@ export function createRouter(options: RouterOptions): Backend {
         try {
           const call = await contextFor(target, request, ctx, trace);
           if (tooSmall(call, floor, trace)) continue;
-          const sent = forTarget(call.backend, request, warnings.warn);
+          const sent = forTarget(call.backend, both, warnings.warn);
           return warnings.served(await call.backend.complete(sent, { ...call.ctx, warn: warnings.warn }));
         } catch (err) {
           last = toRelayError(err);
@@ -279,7 +313,7 @@ export function createRouter(options: RouterOptions): Backend {
     },
 
     async *stream(request: MessagesRequest, ctx: CallContext): AsyncGenerator<StreamEvent[]> {
-      const { trace, targets } = start(request, ctx);
+      const { trace, targets, both } = start(request, ctx);
       let last: RelayError | undefined;
       let floor = 0;
       for (const target of targets) {
@@ -289,7 +323,7 @@ export function createRouter(options: RouterOptions): Backend {
         try {
           const call = await contextFor(target, request, ctx, trace);
           if (tooSmall(call, floor, trace)) continue;
-          iterator = call.backend.stream(forTarget(call.backend, request, warnings.warn), {
+          iterator = call.backend.stream(forTarget(call.backend, both, warnings.warn), {
             ...call.ctx,
             warn: warnings.warn,
           })[Symbol.asyncIterator]();
@@ -311,13 +345,14 @@ export function createRouter(options: RouterOptions): Backend {
     },
 
     async countTokens(request: CountTokensRequest, ctx: CallContext): Promise<number | undefined> {
-      const full: MessagesRequest = { ...request, max_tokens: request.max_tokens ?? 1 };
-      const target = order(pick(full))[0]!;
+      const both = prepare(request);
+      const view = matchView(both);
+      const target = order(pick({ ...view, max_tokens: view.max_tokens ?? 1 }))[0]!;
       const backend = options.backends[target.backend];
       if (!backend) return undefined;
       const model = target.model ?? await backend.resolveModel(request.model);
       const counted = origins ? withOrigin(backend, target.backend) : backend;
-      return await counted.countTokens(request, { ...ctx, model });
+      return await counted.countTokens(forTarget(counted, both, ctx.warn), { ...ctx, model });
     },
 
     async listModels(): Promise<ModelInfo[]> {

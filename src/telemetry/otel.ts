@@ -145,6 +145,8 @@ export function createTelemetry(options: TelemetryOptions): (entry: RequestLog) 
 }
 
 // What the span and every measurement share: few values each, so that metrics stay low in cardinality.
+// The model a client asked for is any string it sends, so it is on the span only; the measurements name
+// the upstream model of requests an upstream served (the names it accepts), never a refused name.
 function _commonAttributes(r: UsageRecord, backend: string, system: string): Attributes {
   const a: Attributes = {
     "gen_ai.operation.name": "chat",
@@ -152,8 +154,7 @@ function _commonAttributes(r: UsageRecord, backend: string, system: string): Att
     "gen_ai.provider.name": system,
     "relayx.backend": backend,
   };
-  if (r.model !== undefined) a["gen_ai.request.model"] = r.model;
-  if (r.upstreamModel !== undefined) a["gen_ai.response.model"] = r.upstreamModel;
+  if (r.upstreamModel !== undefined && r.status < 400) a["gen_ai.response.model"] = r.upstreamModel;
   if (r.route !== undefined) a["relayx.route"] = r.route;
   return a;
 }
@@ -168,6 +169,8 @@ function _errorType(r: UsageRecord): string | undefined {
 function _span(tracer: Pick<Tracer, "startSpan">, r: UsageRecord, common: Attributes): void {
   const a: Attributes = {
     ...common,
+    ...(r.model === undefined ? {} : { "gen_ai.request.model": r.model }),
+    ...(r.upstreamModel === undefined ? {} : { "gen_ai.response.model": r.upstreamModel }),
     "gen_ai.usage.input_tokens": r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens,
     "gen_ai.usage.output_tokens": r.outputTokens,
     "gen_ai.usage.cache_read.input_tokens": r.cacheReadTokens,

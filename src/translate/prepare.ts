@@ -120,3 +120,25 @@ export function prepareRequest<T extends Omit<MessagesRequest, "max_tokens">>(
     mcp_servers: undefined,
   };
 }
+
+/**
+ * The request as a backend that runs custom tools alone reads it (deferred tools never loaded and history
+ * before a compaction left out), for estimates and route conditions; the warnings are not wanted there (the
+ * backend that sends it has its own), and a request preparing refuses comes back as it is (the backend
+ * answers that).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const request = { model: "m", messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "Hi" }] }] };
+ * assert.deepEqual(preparedView(request).messages, request.messages);
+ * ```
+ */
+export function preparedView<T extends Omit<MessagesRequest, "max_tokens">>(request: T): T {
+  try {
+    return prepareRequest(request, () => {});
+  } catch {
+    return request;
+  }
+}

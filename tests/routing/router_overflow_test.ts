@@ -85,3 +85,29 @@ Deno.test("router: when no target has a larger window the client gets the overfl
   assert.match(answer.text, /prompt is too long: \d+ tokens > 8000 maximum/);
   assert.deepEqual([fakes.a.calls.length, fakes.b.calls.length], [0, 0]);
 });
+
+Deno.test("the preflight of a backend that prepares itself estimates what its upstream reads", async () => {
+  // An Anthropic-format backend with a 5,000-token window gets the request as sent, with 40,000
+  // characters of a deferred tool never loaded (about 9,000 tokens): its upstream never reads that schema.
+  const base = withWindows(fakeBackend(), { "upstream-model": 5000 });
+  const pass = guardContext({ ...base, kind: "anthropic" });
+  const app = createApp({ backend: pass });
+  const res = await app.request("/v1/messages", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "claude-opus-4-5",
+      max_tokens: 50,
+      messages: [{ role: "user", content: "Hi" }],
+      tools: [{
+        name: "mcp__files__search",
+        description: "x".repeat(40_000),
+        input_schema: { type: "object", properties: {} },
+        defer_loading: true,
+      }],
+    }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  // The schema still reaches the backend, which passes it on for the upstream's own tool search.
+  assert.equal(base.calls[0]?.request.tools?.length, 1);
+});

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createApp } from "../../src/app.ts";
-import type { StreamEvent } from "../../src/anthropic/types.ts";
+import type { CountTokensRequest, StreamEvent } from "../../src/anthropic/types.ts";
 import type { Backend, CallContext } from "../../src/backends/backend.ts";
 import type { RouteConfig } from "../../src/config.ts";
 import { RelayError } from "../../src/errors.ts";
@@ -452,4 +452,57 @@ Deno.test("router: each target gets the request as it takes it, prepared or as t
   assert.doesNotMatch(prepared ?? "", /"type":"tool_reference"/);
   assert.doesNotMatch(prepared ?? "", /DeferredToolPlaceholder/);
   assert.match(prepared ?? "", /Tool NotebookEdit is now available/);
+});
+
+// A Claude Code request whose MCP tool is deferred and was never loaded: the upstream never sees it.
+function withUnloadedMcpTool(): Record<string, unknown> {
+  return {
+    model: "claude-sonnet-4-5",
+    max_tokens: 50,
+    messages: [{ role: "user", content: "Hi" }],
+    tools: [
+      { name: "Read", description: "reads", input_schema: { type: "object", properties: {} } },
+      {
+        name: "mcp__files__search",
+        description: "x".repeat(40_000),
+        input_schema: { type: "object", properties: {} },
+        defer_loading: true,
+      },
+    ],
+  };
+}
+
+Deno.test("router: route conditions and counts read the request as the upstream would get it", async (t) => {
+  await t.step("a deferred tool never loaded matches no tools condition", async () => {
+    const s = setup([
+      { name: "mcp", match: { tools: "mcp__*" }, to: [{ backend: "a" }] },
+      { name: "rest", match: {}, to: [{ backend: "b" }] },
+    ]);
+    const res = await s.post(withUnloadedMcpTool());
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual([s.backends.a!.calls.length, s.backends.b!.calls.length], [0, 1]);
+    assert.equal(s.logs.at(-1)?.route, "rest");
+  });
+
+  await t.step("count_tokens reaches a backend that runs custom tools alone prepared", async () => {
+    const chat = fakeBackend();
+    let counted: CountTokensRequest | undefined;
+    chat.countTokens = (request) => {
+      counted = request;
+      return Promise.resolve(42);
+    };
+    const app = createApp({
+      backend: createRouter({
+        backends: { chat },
+        routes: [{ name: "all", match: {}, to: [{ backend: "chat" }] }],
+      }),
+    });
+    const res = await app.request("/v1/messages/count_tokens", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(withUnloadedMcpTool()),
+    });
+    assert.deepEqual(await res.json(), { input_tokens: 42 });
+    assert.deepEqual(counted?.tools?.map((tool) => tool.name), ["Read"]);
+  });
 });

@@ -167,8 +167,12 @@ Deno.test("main.ts with OTEL_DENO=true exports a GenAI span per model call and t
       const model = { "gen_ai.response.model": "gpt-4.1", "relayx.backend": "openai_compatible" };
       const points = await otlp.waitFor(() => {
         const p = otlp.points();
-        return point(p, "relayx.requests", { ...model, "error.type": "rate_limit_error" }) ? p : [];
+        return point(p, "relayx.requests", { "error.type": "rate_limit_error" }) ? p : [];
       }, 1);
+      // The model a client asks for is any string: on spans only; a refused request names no model.
+      assert.ok(points.every((p) => p.scope !== "relayx" || !("gen_ai.request.model" in p.attributes)));
+      const refused = point(points, "relayx.requests", { "error.type": "rate_limit_error" });
+      assert.equal(refused?.attributes["gen_ai.response.model"], undefined);
       const input = point(points, "gen_ai.client.token.usage", { ...model, "gen_ai.token.type": "input" });
       assert.deepEqual([input?.type, input?.count, input?.sum, input?.unit], [
         "histogram",
