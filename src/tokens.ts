@@ -164,7 +164,7 @@ export function estimateInputTokens(request: TokenCountRequest, options: Estimat
   const m = max === undefined ? fast : {
     ...fast,
     pdf: (chars: number) =>
-      Math.min(Math.ceil(chars * PDF_TOKENS_PER_BASE64_CHAR), Math.ceil(max / 4.5) + 100),
+      Math.min(Math.ceil(chars * PDF_TOKENS_PER_BASE64_CHAR), Math.ceil(max / CHARS_PER_TOKEN) + 100),
   };
   return Math.max(1, Math.round(walkRequest(request, m)));
 }
