@@ -62,7 +62,7 @@ const KEYLESS_PATHS: ReadonlySet<string> = new Set(["/health", "/api/hello"]);
 // A web page must not be able to spend the user's upstream credentials through a local relayx, nor read
 // its answers: browsers send Origin with cross-origin requests (Claude Code and the SDKs do not), and a
 // page that rebinds its own DNS name to relayx's address sends that name as Host.
-// Synchronous for the API; a promise only when the live page's cookie or `?key=` is to be checked.
+// Synchronous for the API; a promise only when the live page's cookie is to be checked.
 function checkAccess(
   c: Context<AppEnv>,
   apiKey: string | undefined,
@@ -85,12 +85,24 @@ function checkAccess(
       shouldRetry: false,
     });
   }
-  if (apiKey && !KEYLESS_PATHS.has(c.req.path)) {
-    const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
+  // The live page's document is static (its data comes from the data paths), so a browser gets it
+  // without the key: its script then takes the key from the URL's fragment, which no server sees.
+  const pageDocument = page !== undefined && c.req.path === "/" &&
+    (c.req.method === "GET" || c.req.method === "HEAD");
+  if (apiKey && !KEYLESS_PATHS.has(c.req.path) && !pageDocument) {
+    const pagePath = page !== undefined && PAGE_PATHS.has(c.req.path);
+    const authorization = c.req.header("authorization");
+    // On the page's paths only `Bearer` is a key: a browser behind a proxy may send `Basic`, and that must
+    // not keep the cookie from being tried.
+    const bearer = authorization !== undefined && /^Bearer\s+/i.test(authorization)
+      ? authorization.replace(/^Bearer\s+/i, "")
+      : pagePath
+      ? undefined
+      : authorization;
     const given = c.req.header("x-api-key") ?? bearer ?? "";
     if (!safeEqual(given, apiKey)) {
-      // The live page's cookie (or `/?key=`) opens the page's own paths, never the API.
-      if (page && !given && PAGE_PATHS.has(c.req.path)) return pageAccess(c, page);
+      // The live page's cookie opens the page's data paths, never the API.
+      if (page && !given && pagePath) return pageAccess(c, page);
       throw new RelayError("authentication_error", "invalid x-api-key", { shouldRetry: false });
     }
   }
@@ -101,7 +113,7 @@ async function pageAccess(c: Context<AppEnv>, page: PageAccess): Promise<void> {
   if (await page.allows(c.req.raw)) return;
   throw new RelayError(
     "authentication_error",
-    "invalid x-api-key; a browser opens the live page once with the key in the query parameter named key",
+    "invalid x-api-key; a browser opens the live page once as /#key= followed by the key",
     { shouldRetry: false },
   );
 }

@@ -1,9 +1,10 @@
 /**
- * The live page's routes: `GET /` for a browser (the page), `GET /api/usage` (a JSON snapshot) and
- * `GET /api/usage/events` (server-sent events: the configuration, a summary at once, then a summary at
+ * The live page's routes: `GET /` for a browser (the page: static, no data in it), `POST
+ * /api/usage/session` (the key in `x-api-key` gets the page's cookie), `GET /api/usage` (a JSON snapshot)
+ * and `GET /api/usage/events` (server-sent events: the configuration, a summary at once, then a summary at
  * most every `throttleMs` while requests are recorded and every `heartbeatMs` in any case). The page's
- * paths answer requests of relayx's own origin only; access (loopback, the key) is checked before them,
- * by the app.
+ * paths answer requests of relayx's own origin only; access (loopback, the key or the cookie) is checked
+ * before them, by the app.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import { RelayError } from "../errors.ts";
 import type { AppEnv } from "../routes/_context.ts";
 import type { UsageRecorder } from "../usage/usage_recorder.ts";
 import type { LiveSetup } from "./live_setup.ts";
-import type { PageAccess } from "./page_access.ts";
+import { PAGE_SESSION_PATH, type PageAccess } from "./page_access.ts";
 import { pageHtml } from "./page_html.ts";
 import { summarizeUsage, type UsageSummary } from "./usage_summary.ts";
 
@@ -128,9 +129,13 @@ function _events(live: LiveDeps, gone: AbortSignal): Response {
       const bye = () => {
         if (ended) return;
         stop();
-        // Tells the page not to reconnect to a relayx that is going away.
-        send("bye", {});
-        controller.close();
+        try {
+          // Tells the page not to reconnect to a relayx that is going away.
+          send("bye", {});
+          controller.close();
+        } catch {
+          // The page left in the meantime (the stream is closed or errored): nothing to say goodbye to.
+        }
       };
       send("setup", live.setup);
       send("summary", _summary(live));
@@ -148,8 +153,8 @@ function _events(live: LiveDeps, gone: AbortSignal): Response {
 }
 
 /**
- * Adds the live page's routes to `app`. `access`, present when relayx has a key, sets the page's cookie
- * when the key comes as `/?key=`; checking it is the app's job.
+ * Adds the live page's routes to `app`. `access`, present when relayx has a key, makes the cookie that
+ * `POST /api/usage/session` sets; checking the key and the cookie is the app's job.
  *
  * @example
  * ```ts
@@ -169,13 +174,24 @@ export function liveRoutes(app: Hono<AppEnv>, live: LiveDeps, access?: PageAcces
     // Clients of the API (curl, SDKs) get what they always got: the 404.
     if (!/\btext\/html\b/i.test(c.req.header("accept") ?? "")) return await next();
     _ownOrigin(c);
-    if (access && c.req.query("key") !== undefined) {
-      return new Response(null, {
-        status: 303,
-        headers: { ...SECURITY_HEADERS, location: "/", "set-cookie": await access.cookie() },
-      });
+    // The key once came in the query; a URL is logged by proxies and traced (`url.full`), so that way is
+    // closed rather than silently ignored. The message does not repeat the key.
+    if (c.req.query("key") !== undefined) {
+      throw new RelayError(
+        "invalid_request_error",
+        "key: the live page takes the key in the URL's fragment (/#key=...), never in the query",
+        { shouldRetry: false },
+      );
     }
     return _page();
+  });
+  // The key came in `x-api-key` (the app checked it); a POST of the page's own origin, so that another
+  // site's page can neither send it (a custom header from elsewhere needs a CORS preflight) nor read it.
+  app.post(PAGE_SESSION_PATH, async (c) => {
+    _ownOrigin(c);
+    const headers = new Headers(SECURITY_HEADERS);
+    if (access) headers.set("set-cookie", await access.cookie(c.req.raw));
+    return new Response(null, { status: 204, headers });
   });
   app.get("/api/usage", (c) => {
     _ownOrigin(c);

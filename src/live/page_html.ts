@@ -1,8 +1,11 @@
 /**
  * The live page: one self-contained HTML document with its style and script inline (no build step, no
- * framework, nothing fetched from elsewhere). The script reads `/api/usage/events` and draws what it
- * receives; every figure and name goes in through `textContent`, never as HTML, because model names and
- * session ids are whatever a client sent.
+ * framework, nothing fetched from elsewhere) and no data: it is served without the key. When the URL's
+ * fragment holds the key (`/#key=...`, which no server sees), the script posts it once in `x-api-key` to
+ * `/api/usage/session` (relayx answers with the page's cookie) and drops the fragment; then it reads
+ * `/api/usage/events` and draws what it receives, or, refused, says how to open the page. Every figure and
+ * name goes in through `textContent`, never as HTML, because model names and session ids are whatever a
+ * client sent.
  *
  * @module
  */
@@ -131,6 +134,13 @@ function showSummary(s) {
   fill("errors", s.errors.map((e) => ({ err: true, cells: [e.type, e.count, fmtTime(e.last)] })), "no error");
   document.body.dataset.requests = String(s.sinceStart.requests);
 }
+function refused(status, text) {
+  setText("state", text);
+  $("state").className = "down";
+  if (status !== 401) return;
+  setText("help-url", location.origin + "/#key=YOUR_KEY");
+  $("help").hidden = false;
+}
 function connect() {
   const events = new EventSource("/api/usage/events");
   events.addEventListener("open", () => { setText("state", "live"); $("state").className = "live"; });
@@ -143,11 +153,31 @@ function connect() {
     $("state").className = "down";
   });
 }
-connect();
+// The key, when the URL's fragment has it, buys the cookie; the fragment leaves the address bar and the
+// history before anything else happens.
+async function start() {
+  const given = /^#key=(.+)$/.exec(location.hash);
+  if (given) {
+    let key = given[1];
+    try { key = decodeURIComponent(key); } catch { /* a key with a bare % is taken as typed */ }
+    history.replaceState(null, "", location.pathname + location.search);
+    const res = await fetch("/api/usage/session", { method: "POST", headers: { "x-api-key": key }, cache: "no-store" });
+    if (!res.ok) return refused(res.status, res.status === 401 ? "wrong key" : "refused (" + res.status + ")");
+  }
+  // EventSource does not tell a 401 from a lost connection: one plain request does.
+  const probe = await fetch("/api/usage", { cache: "no-store" });
+  if (!probe.ok) return refused(probe.status, probe.status === 401 ? "relayx needs its key" : "refused (" + probe.status + ")");
+  const first = await probe.json();
+  showSetup(first.setup);
+  showSummary(first.summary);
+  connect();
+}
+start().catch(() => { setText("state", "relayx is not reachable: reload the page"); $("state").className = "down"; });
 `;
 
 const BODY = `
 <header><h1>relayx</h1><span>live usage</span><span id="state">connecting</span></header>
+<p id="help" class="card" hidden>relayx has a key (RELAYX_API_KEY): open this page once as <code id="help-url"></code> with the key after <code>#key=</code>. The part after # stays in the browser; relayx keeps the page open for this browser with a cookie.</p>
 <section class="tiles">
 <div class="tile"><span>requests / minute</span><b id="rpm">0</b></div>
 <div class="tile"><span>tokens today</span><b id="today-tokens">0</b><span id="today-note"></span></div>

@@ -1,6 +1,8 @@
 /**
- * The live page in a real headless Chromium: it loads with no console error (a CSP violation is one),
- * shows requests made through relayx as they happen, and a screenshot of it is not blank.
+ * The live page in a real headless Chromium, with relayx's key set: without the key the page says how to
+ * open it; opened as `/#key=...` it gets its cookie, drops the fragment, loads with no console error (a CSP
+ * violation is one), shows requests made through relayx as they happen, and a screenshot of it is not
+ * blank; the key is in no request URL relayx sees and in no log line, and a reload needs only the cookie.
  *
  * `RELAYX_PAGE_SCREENSHOT=tests/live/usage_page.png` also writes the screenshot there (the README's picture).
  */
@@ -12,6 +14,7 @@ import { findChromium, pngFacts, startBrowser } from "../support/chromium.ts";
 import { openAIError, startMockOpenAI, textStream, usage } from "../support/mock_openai.ts";
 
 const chromium = findChromium();
+const KEY = "relayx-browser-test-page-key";
 if (!chromium) {
   console.warn(
     "live_page_browser_test: skipped: chromium is not installed (apt-get install -y chromium; .ci/run does)",
@@ -36,7 +39,12 @@ Deno.test({
     await using local = await startMockOpenAI();
     await using cloud = await startMockOpenAI();
     const dir = await Deno.makeTempDir();
-    const env = { RELAYX_DATA_DIR: dir, LOG_FORMAT: "off", CLOUD_KEY: "sk-test-cloud-key" };
+    const env = {
+      RELAYX_DATA_DIR: dir,
+      LOG_FORMAT: "json",
+      CLOUD_KEY: "sk-test-cloud-key",
+      RELAYX_API_KEY: KEY,
+    };
     const file = JSON.stringify({
       backends: {
         local: { type: "openai", baseUrl: local.url, model: "qwen3-coder", provider: "ollama" },
@@ -57,13 +65,25 @@ Deno.test({
         "qwen3-coder": { price: { input: 0, output: 0 } },
       },
     });
+    // The log lines, and every URL relayx is asked for: the key must be in none of them.
+    const logs: string[] = [];
+    const urls: string[] = [];
+    const consoleLog = console.log;
+    console.log = (...args: unknown[]) => void logs.push(args.map(String).join(" "));
     const relay = await createRelay(env, { ...parseServerConfig(env), ...parseConfigFile(file, env) });
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, relay.fetch);
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+      urls.push(request.url);
+      return relay.fetch(request);
+    });
     const url = `http://127.0.0.1:${server.addr.port}`;
     const post = async (model: string, session: string) => {
       const res = await fetch(`${url}/v1/messages`, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-claude-code-session-id": session },
+        headers: {
+          "content-type": "application/json",
+          "x-api-key": KEY,
+          "x-claude-code-session-id": session,
+        },
         body: JSON.stringify({
           model,
           max_tokens: 100,
@@ -78,14 +98,51 @@ Deno.test({
       await using browser = await startBrowser(chromium!, 1280, 1000);
       const blank = await pngFacts(await screenshot(browser));
 
-      const loaded = browser.next("Page.loadEventFired");
-      await browser.send("Page.navigate", { url: `${url}/` });
-      await loaded;
+      const open = async (target: string) => {
+        const loaded = browser.next("Page.loadEventFired");
+        await browser.send("Page.navigate", { url: target });
+        await loaded;
+      };
+      await browser.send("Network.enable");
+      const cookies =
+        async () => ((await browser.send("Network.getCookies", { urls: [`${url}/`] })).cookies as {
+          name: string;
+          value: string;
+          httpOnly: boolean;
+          sameSite?: string;
+        }[]);
+
+      // Without the key nor a cookie, the data is refused and the page says how to open it.
+      await open(`${url}/`);
+      await until(
+        "how to open it",
+        async () => await browser.evaluate("document.getElementById('help').hidden") === false,
+        browser.errors,
+      );
+      assert.equal(
+        await browser.evaluate("document.getElementById('help-url').textContent"),
+        `${url}/#key=YOUR_KEY`,
+      );
+      assert.deepEqual(await cookies(), []);
+      // The refused request is logged by the browser as an error; the rest of the test expects none.
+      browser.errors.splice(0);
+
+      // A fragment change on the same document does not reload it: the page is left first.
+      await open("about:blank");
+      await open(`${url}/#key=${KEY}`);
       await until(
         "that it is live",
         async () => await browser.evaluate("document.getElementById('state').className") === "live",
         browser.errors,
       );
+      assert.equal(await browser.evaluate("location.href"), `${url}/`, "the fragment left the address bar");
+      assert.equal(await browser.evaluate("document.getElementById('help').hidden"), true);
+      const [cookie, ...more] = await cookies();
+      assert.deepEqual(more, []);
+      assert.equal(cookie?.name, `relayx_page_${server.addr.port}`);
+      assert.equal(cookie?.httpOnly, true);
+      assert.equal(cookie?.sameSite, "Strict");
+      assert.ok(cookie && !cookie.value.includes(KEY));
       assert.equal(await browser.evaluate("document.querySelectorAll('#routes tbody tr').length"), 2);
       assert.equal(await browser.evaluate("document.body.dataset.requests"), "0");
 
@@ -128,8 +185,31 @@ Deno.test({
       const out = Deno.env.get("RELAYX_PAGE_SCREENSHOT");
       if (out) await Deno.writeFile(out, png);
 
+      // A reload without the key: the cookie alone opens the data.
+      await open("about:blank");
+      await open(`${url}/`);
+      await until(
+        "that it is live again",
+        async () => await browser.evaluate("document.getElementById('state').className") === "live",
+        browser.errors,
+      );
+      assert.equal(await browser.evaluate("document.body.dataset.requests"), "4");
+
       assert.deepEqual(browser.errors, [], "no console error, no CSP violation, no exception");
+      const pageUrls = urls.filter((u) => !u.endsWith("/v1/messages"));
+      assert.ok(pageUrls.some((u) => u.endsWith("/api/usage/session")), pageUrls.join("\n"));
+      assert.ok(pageUrls.some((u) => u.endsWith("/api/usage/events")), pageUrls.join("\n"));
+      for (const u of urls) {
+        assert.ok(!u.includes(KEY) && !new URL(u).searchParams.has("key") && !u.includes("#"), u);
+      }
+      const lines = logs.filter((l) => l.includes('"request_id"'));
+      assert.ok(lines.some((l) => l.includes('"path":"/api/usage/session"')), lines.join("\n"));
+      for (const line of lines) {
+        assert.ok(!line.includes(KEY), line);
+        assert.doesNotMatch(String(JSON.parse(line).path), /[?#]/, line);
+      }
     } finally {
+      console.log = consoleLog;
       relay.closeLive();
       await server.shutdown();
       relay.usage.recorder.close();

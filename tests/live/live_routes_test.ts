@@ -229,57 +229,120 @@ Deno.test("The live page is guarded like the API and answers relayx's own origin
   });
 });
 
-Deno.test("With RELAYX_API_KEY, /?key= sets a cookie that opens the page and never the API", async (t) => {
+Deno.test("With RELAYX_API_KEY, the key posted once sets a cookie that opens the page and never the API", async (t) => {
   const s = setup({ apiKey: KEY });
-  await t.step("without the key or the cookie, the page is refused, saying how to open it", async () => {
-    for (const path of ["/", "/api/usage", "/api/usage/events"]) {
-      const res = await s.get(path, HTML);
+  const own = { origin: `http://${HOST}`, "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors" };
+  const session = (headers: Record<string, string>) =>
+    s.app.request(`http://${HOST}/api/usage/session`, {
+      method: "POST",
+      headers: { host: HOST, ...headers },
+    });
+  await t.step("the page itself is static and served without the key; the data is refused", async () => {
+    const page = await s.get("/", HTML);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    for (const secret of [KEY, "api.openai.com", "gpt-4.1", "cloud"]) {
+      assert.ok(!html.includes(secret), `the page embeds no key, configuration or usage (${secret})`);
+    }
+    for (const path of ["/api/usage", "/api/usage/events"]) {
+      const res = await s.get(path, { ...HTML, ...own });
       assert.equal(res.status, 401, path);
-      assert.match(
+      assert.equal(
         (await res.json()).error.message,
-        /^invalid x-api-key; a browser opens the live page once with the key in the query parameter named key$/,
+        "invalid x-api-key; a browser opens the live page once as /#key= followed by the key",
       );
     }
+    const api = await s.get("/", {});
+    assert.equal(api.status, 404, "curl on / gets the 404 it always got");
+    await api.body?.cancel();
   });
-  await t.step("a wrong key is refused", async () => {
-    const res = await s.get("/?key=wrong", HTML);
-    assert.equal(res.status, 401);
-    assert.equal(res.headers.get("set-cookie"), null);
-    await res.body?.cancel();
+  await t.step("the key in the query is refused, sets no cookie and is not logged", async () => {
+    for (const query of [`?key=${KEY}`, "?key=wrong"]) {
+      const res = await s.get(`/${query}`, HTML);
+      assert.equal(res.status, 400);
+      assert.equal(res.headers.get("set-cookie"), null);
+      const body = await res.json();
+      assert.equal(body.error.type, "invalid_request_error");
+      assert.ok(!JSON.stringify(body).includes(KEY));
+      const line = s.logs.at(-1) ?? "";
+      assert.match(line, /"path":"\/"/);
+      assert.ok(!line.includes("?key"), line);
+      assert.ok(!line.includes(query.slice("?key=".length)), line);
+    }
   });
-  let cookie = "";
-  await t.step("the key in the query redirects to / with an HttpOnly SameSite=Strict cookie", async () => {
-    const res = await s.get(`/?key=${KEY}`, HTML);
-    assert.equal(res.status, 303);
-    assert.equal(res.headers.get("location"), "/");
-    const set = res.headers.get("set-cookie") ?? "";
-    assert.match(
-      set,
-      new RegExp(`^${PAGE_COOKIE}=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Max-Age=\\d+$`),
-    );
-    assert.ok(!set.includes(KEY), "the cookie is not the key");
-    cookie = set.split(";")[0] ?? "";
-    const line = s.logs.at(-1) ?? "";
-    assert.match(line, /"path":"\/"/);
-    assert.ok(!line.includes(KEY), "the log line has the path without the query");
-  });
-  await t.step("the cookie opens the page, the snapshot and the events", async () => {
-    for (const path of ["/", "/api/usage", "/api/usage/events"]) {
-      const res = await s.get(path, { ...HTML, cookie: `other=1; ${cookie}` });
-      assert.equal(res.status, 200, path);
+  await t.step("a wrong or missing key gets no cookie", async () => {
+    const attempts: Record<string, string>[] = [{ "x-api-key": "wrong" }, {}, {
+      authorization: "Basic dXNlcjpwYXNz",
+    }];
+    for (const headers of attempts) {
+      const res = await session({ ...own, ...headers });
+      assert.equal(res.status, 401, JSON.stringify(headers));
+      assert.equal(res.headers.get("set-cookie"), null);
       await res.body?.cancel();
     }
   });
-  await t.step("the cookie does not open the API", async () => {
+  await t.step("another origin cannot post the key", async () => {
+    const foreign: Record<string, string>[] = [{ origin: "http://127.0.0.1:3000" }, {
+      "sec-fetch-site": "cross-site",
+    }];
+    for (const headers of foreign) {
+      const res = await session({ "x-api-key": KEY, ...headers });
+      assert.equal(res.status, 403, JSON.stringify(headers));
+      assert.equal(res.headers.get("set-cookie"), null);
+      await res.body?.cancel();
+    }
+  });
+  let cookie = "";
+  await t.step(
+    "the key in x-api-key answers 204 with an HttpOnly SameSite=Strict cookie named by port",
+    async () => {
+      const res = await session({ ...own, "x-api-key": KEY });
+      assert.equal(res.status, 204);
+      const set = res.headers.get("set-cookie") ?? "";
+      assert.match(
+        set,
+        new RegExp(`^${PAGE_COOKIE}_8082=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Max-Age=\\d+$`),
+      );
+      assert.ok(!set.includes(KEY), "the cookie is not the key");
+      cookie = set.split(";")[0] ?? "";
+      const line = s.logs.at(-1) ?? "";
+      assert.match(line, /"path":"\/api\/usage\/session"/);
+      assert.ok(!line.includes(KEY));
+    },
+  );
+  await t.step("behind a TLS proxy the cookie is Secure", async () => {
+    for (const headers of [{ ...own, origin: `https://${HOST}` }, { ...own, "x-forwarded-proto": "https" }]) {
+      const res = await session({ ...headers, "x-api-key": KEY });
+      assert.equal(res.status, 204);
+      assert.match(res.headers.get("set-cookie") ?? "", /; Secure$/);
+    }
+  });
+  await t.step("the cookie opens the snapshot and the events, with a Basic Authorization too", async () => {
+    for (const path of ["/api/usage", "/api/usage/events"]) {
+      for (const extra of [{}, { authorization: "Basic dXNlcjpwYXNz" }] as Record<string, string>[]) {
+        const res = await s.get(path, { ...own, ...extra, cookie: `other=1; ${cookie}` });
+        assert.equal(res.status, 200, path);
+        await res.body?.cancel();
+      }
+    }
+  });
+  await t.step("the cookie of another port is another relayx's", async () => {
+    const res = await s.app.request("http://127.0.0.1:8083/api/usage", {
+      headers: { host: "127.0.0.1:8083", cookie },
+    });
+    assert.equal(res.status, 401);
+    await res.body?.cancel();
+  });
+  await t.step("the cookie does not open the API, nor get another cookie", async () => {
     const models = await s.get("/v1/models", { cookie });
     assert.equal(models.status, 401);
     await models.body?.cancel();
     const messages = await s.post({ cookie });
     assert.equal(messages.status, 401);
     await messages.body?.cancel();
-    const keyInQuery = await s.get(`/v1/models?key=${KEY}`);
-    assert.equal(keyInQuery.status, 401, "nor does ?key= outside /");
-    await keyInQuery.body?.cancel();
+    const again = await session({ ...own, cookie });
+    assert.equal(again.status, 401);
+    await again.body?.cancel();
   });
   await t.step("a cookie of another key is refused", async () => {
     const other = setup({ apiKey: "another-relayx-key" });
@@ -287,9 +350,13 @@ Deno.test("With RELAYX_API_KEY, /?key= sets a cookie that opens the page and nev
     assert.equal(res.status, 401);
     await res.body?.cancel();
   });
-  await t.step("x-api-key still opens the page's paths (curl)", async () => {
-    const res = await s.get("/api/usage", { "x-api-key": KEY });
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+  await t.step("x-api-key and Bearer still open the page's data paths (curl)", async () => {
+    for (
+      const headers of [{ "x-api-key": KEY }, { authorization: `Bearer ${KEY}` }] as Record<string, string>[]
+    ) {
+      const res = await s.get("/api/usage", headers);
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
   });
 });
