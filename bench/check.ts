@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { COMPLETE_TEXT, STREAM_TEXT, TOOL_ARGS, TOOL_INPUT, TOOL_NAME, USAGE } from "./fixtures.ts";
 
 type Json = Record<string, unknown>;
@@ -226,5 +227,69 @@ export function checkAnthropicMessage(body: Uint8Array): string[] {
   else if (!sameJson(tool.input, TOOL_INPUT)) problems.push("tool input differs");
   if (m.stop_reason !== "tool_use") problems.push(`stop_reason ${String(m.stop_reason)}`);
   if (rec(m.usage)?.output_tokens !== USAGE.output) problems.push("usage missing");
+  return problems;
+}
+
+const codec = new EventStreamCodec((b) => decoder.decode(b), (s) => new TextEncoder().encode(s));
+
+/** Checks a Converse response: the text, the tool use with its input, `tool_use` and the usage. */
+export function checkConverse(body: Uint8Array): string[] {
+  const msg = rec(parse(decoder.decode(body)));
+  if (!msg) return ["body is not a JSON object"];
+  const problems: string[] = [];
+  const content = rec(rec(msg.output)?.message)?.content;
+  const blocks = Array.isArray(content) ? content.map(rec) : [];
+  const text = blocks.map((b) => typeof b?.text === "string" ? b.text : "").join("");
+  const t = textProblem(text, COMPLETE_TEXT, "text");
+  if (t) problems.push(t);
+  const tool = blocks.map((b) => rec(b?.toolUse)).find((u) => u !== undefined);
+  if (tool?.name !== TOOL_NAME) problems.push(`tool use: name ${JSON.stringify(tool?.name)}`);
+  if (!sameJson(tool?.input, TOOL_INPUT)) problems.push("tool use: input differs");
+  if (msg.stopReason !== "tool_use") problems.push(`stopReason ${JSON.stringify(msg.stopReason)}`);
+  if (rec(msg.usage)?.inputTokens !== USAGE.input) problems.push("usage: inputTokens missing or wrong");
+  return problems;
+}
+
+/**
+ * Checks a ConverseStream body: every frame decodes (lengths and CRCs) with a JSON payload, the text and
+ * the tool input reassemble, and it ends with `messageStop` (`tool_use`) and `metadata`.
+ */
+export function checkConverseStream(body: Uint8Array): string[] {
+  const problems: string[] = [];
+  const types: string[] = [];
+  let text = "";
+  let args = "";
+  let stop: unknown;
+  let at = 0;
+  while (at < body.length) {
+    if (body.length - at < 4) return [...problems, `trailing ${body.length - at} bytes`];
+    const total = new DataView(body.buffer, body.byteOffset + at, 4).getUint32(0);
+    let event: Json | undefined;
+    let type: unknown;
+    try {
+      const m = codec.decode(body.subarray(at, at + total));
+      type = m.headers[":event-type"]?.value;
+      event = rec(parse(decoder.decode(m.body)));
+    } catch (err) {
+      return [...problems, `frame ${types.length}: ${err instanceof Error ? err.message : String(err)}`];
+    }
+    at += total;
+    if (typeof type !== "string" || !event) {
+      problems.push(`frame ${types.length}: no event type or no JSON payload`);
+      continue;
+    }
+    types.push(type);
+    const delta = rec(event.delta);
+    if (typeof delta?.text === "string") text += delta.text;
+    const input = rec(delta?.toolUse)?.input;
+    if (typeof input === "string") args += input;
+    if (type === "messageStop") stop = event.stopReason;
+  }
+  const t = textProblem(text, STREAM_TEXT, "text");
+  if (t) problems.push(t);
+  const a = argsProblem(args, "tool use");
+  if (a) problems.push(a);
+  if (stop !== "tool_use") problems.push(`stopReason ${JSON.stringify(stop)}`);
+  if (types.at(-1) !== "metadata") problems.push(`last event ${JSON.stringify(types.at(-1))}, not metadata`);
   return problems;
 }

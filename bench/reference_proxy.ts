@@ -3,12 +3,16 @@
  *
  * - `bytes`: the bare pass-through. The request body and the response bytes go through untouched.
  * - `parse`: PARSE, the JSON work any translating proxy must do and nothing more: it parses and
- *   re-serializes the request body, and the JSON response or every SSE `data:` line of a stream.
+ *   re-serializes the request body, and the JSON response or every SSE `data:` line of a stream. On the
+ *   Bedrock side (an `application/vnd.amazon.eventstream` response) it decodes every AWS event-stream
+ *   frame, parses and re-serializes its JSON payload and encodes the frame again (new CRCs): the limit of
+ *   a proxy in front of Bedrock's ConverseStream.
  *
  * Run: `deno run --allow-net bench/reference_proxy.ts bytes|parse UPSTREAM_URL`; prints `{"port": N}`.
  *
  * @module
  */
+import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { exitWithParent } from "./_process.ts";
 
 /** What the proxy does to the bytes. */
@@ -45,6 +49,55 @@ export function reserializeSse(): TransformStream<Uint8Array, Uint8Array> {
   });
 }
 
+const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+const codec = new EventStreamCodec((b) => textDecoder.decode(b), (s) => textEncoder.encode(s));
+
+/**
+ * Decodes every AWS event-stream frame, re-serializes its JSON payload and encodes the frame again; the
+ * frames of one input chunk go out as one chunk, as they came. A frame split across chunks waits for its
+ * rest (the first four bytes of a frame are its total length).
+ */
+export function reframeEventStream(): TransformStream<Uint8Array, Uint8Array> {
+  let pending = new Uint8Array(0);
+  return new TransformStream({
+    transform(bytes, controller) {
+      let buf = bytes;
+      if (pending.length) {
+        buf = new Uint8Array(pending.length + bytes.length);
+        buf.set(pending);
+        buf.set(bytes, pending.length);
+      }
+      const out: Uint8Array[] = [];
+      let at = 0;
+      while (buf.length - at >= 4) {
+        const total = new DataView(buf.buffer, buf.byteOffset + at, 4).getUint32(0);
+        if (buf.length - at < total) break;
+        const message = codec.decode(buf.subarray(at, at + total));
+        const body = message.body.length
+          ? textEncoder.encode(JSON.stringify(JSON.parse(textDecoder.decode(message.body))))
+          : message.body;
+        out.push(codec.encode({ headers: message.headers, body }));
+        at += total;
+      }
+      pending = buf.slice(at);
+      if (out.length === 1) controller.enqueue(out[0]!);
+      else if (out.length) {
+        const joined = new Uint8Array(out.reduce((n, o) => n + o.length, 0));
+        let w = 0;
+        for (const o of out) {
+          joined.set(o, w);
+          w += o.length;
+        }
+        controller.enqueue(joined);
+      }
+    },
+    flush() {
+      if (pending.length) throw new Error(`event stream ends inside a frame (${pending.length} bytes)`);
+    },
+  });
+}
+
 /** Builds the proxy's request handler. */
 export function createProxy(mode: ProxyMode, upstream: string): (req: Request) => Promise<Response> {
   const base = upstream.replace(/\/+$/, "");
@@ -61,6 +114,9 @@ export function createProxy(mode: ProxyMode, upstream: string): (req: Request) =
     if (mode === "bytes" || !res.body) return new Response(res.body, { status: res.status, headers });
     if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
       return new Response(res.body.pipeThrough(reserializeSse()), { status: res.status, headers });
+    }
+    if ((res.headers.get("content-type") ?? "").startsWith("application/vnd.amazon.eventstream")) {
+      return new Response(res.body.pipeThrough(reframeEventStream()), { status: res.status, headers });
     }
     const text = JSON.stringify(JSON.parse(await res.text()));
     return new Response(text, { status: res.status, headers });

@@ -4,7 +4,9 @@
  * against one fast mock upstream on 127.0.0.1. Prints one table, the ratios and which targets are met.
  *
  * Flags: `--duration=MS` per measurement (default 3000), `--warmup=MS` (default 500), `--no-peer`,
- * `--only=direct,pass,parse,relayx,relayx_file,relayx_routed,relayx_bedrock,peer` (`relayx_file`: the
+ * `--only=direct,pass,parse,relayx,relayx_file,relayx_routed,relayx_bedrock,direct_bedrock,parse_bedrock,peer`
+ * (`direct_bedrock`, `parse_bedrock`: the floor and the PARSE limit on the Bedrock side, Converse against the
+ * mock, PARSE decoding and re-encoding every event-stream frame; `relayx_file`: the
  * OpenAI-compatible relayx from a one-route configuration file, which serves without the router;
  * `relayx_routed`: the same with a `NAME/MODEL` target, which goes through the router), `--rounds=N`
  * (default 1: measure the targets N times, each round starting one target further on, and report each
@@ -13,13 +15,16 @@
  * table: relayx under load with `--cpu-prof`, then its top self-time functions). `BENCH_RELAYX_FLAGS`
  * adds Deno flags to relayx's command line (e.g. `--v8-flags=--max-semi-space-size=2`) to try settings.
  * `OTEL_*` variables are passed to relayx (not to the mock or the peer): `OTEL_DENO=true` measures it
- * with OpenTelemetry on.
+ * with OpenTelemetry on. The last line is the one-line summary of issue 13's targets (relayx
+ * OpenAI-compatible against PARSE, every ratio against its bound), a second one for the Bedrock rows.
  *
  * @module
  */
 import {
   checkAnthropicMessage,
   checkAnthropicStream,
+  checkConverse,
+  checkConverseStream,
   checkOpenAICompletion,
   checkOpenAIStream,
 } from "./check.ts";
@@ -36,7 +41,8 @@ const ROOT = new URL("../", import.meta.url).pathname;
 /** The whole bench stops after this, whatever happens. */
 const BENCH_TIMEOUT_MS = 9 * 60 * 1000;
 
-type Api = "openai" | "anthropic";
+/** What a target is spoken to in: `bedrock` is Converse on `/model/{id}/converse[-stream]`. */
+type Api = "openai" | "anthropic" | "bedrock";
 type Key =
   | "direct"
   | "pass"
@@ -45,6 +51,8 @@ type Key =
   | "relayx_file"
   | "relayx_routed"
   | "relayx_bedrock"
+  | "direct_bedrock"
+  | "parse_bedrock"
   | "peer";
 
 interface Target {
@@ -211,7 +219,7 @@ function startRelayx(
         AWS_ACCESS_KEY_ID: "AKIDBENCHBENCHBENCH",
         AWS_SECRET_ACCESS_KEY: "bench-secret",
         AWS_REGION: "us-east-1",
-        BEDROCK_MODEL_ID: "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        BEDROCK_MODEL_ID: BEDROCK_MODEL,
         BEDROCK_API: "converse",
       };
     const server = await startServer({
@@ -263,10 +271,24 @@ const TARGETS: Target[] = [
     start: startRelayx("routed"),
   },
   { key: "relayx_bedrock", label: "relayx bedrock", api: "anthropic", start: startRelayx("bedrock") },
+  { key: "direct_bedrock", label: "direct bedrock (floor)", api: "bedrock" },
+  { key: "parse_bedrock", label: "PARSE bedrock", api: "bedrock", start: startReference("parse") },
   { key: "peer", label: `CCR ${PEER_VERSION} (peer)`, api: "anthropic", start: (u) => startPeer(u.port) },
 ];
 
-function requestFor(api: Api, port: number, body: Uint8Array, apiKey: string): Uint8Array {
+/** The model id relayx's Bedrock setup asks for, in the path of the Bedrock-side targets' requests. */
+const BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+
+function requestFor(api: Api, port: number, body: Uint8Array, apiKey: string, stream: boolean): Uint8Array {
+  if (api === "bedrock") {
+    // The body is the Claude Code request as it is (about the size of its Converse form): the mock answers
+    // by path, and PARSE's cost is parsing and re-serializing that much JSON, whatever its shape.
+    const op = stream ? "converse-stream" : "converse";
+    return encodeRequest(port, `/model/${encodeURIComponent(BEDROCK_MODEL)}/${op}`, {
+      "content-type": "application/json",
+      authorization: "AWS4-HMAC-SHA256 Credential=bench",
+    }, body);
+  }
   if (api === "openai") {
     return encodeRequest(port, "/v1/chat/completions", {
       "content-type": "application/json",
@@ -315,14 +337,20 @@ async function measureTarget(target: Target, upstream: Server, opts: Options, ro
   }
   const port = server?.port ?? upstream.port;
   const key = target.key === "peer" ? PEER_API_KEY : "bench";
-  const req = (body: Uint8Array) => requestFor(target.api, port, body, key);
-  const ccStream = req(claudeCodeBody(true));
-  const ccComplete = req(claudeCodeBody(false));
-  const smallComplete = req(smallBody(false));
-  const smallStream = req(smallBody(true));
+  const req = (body: Uint8Array, stream: boolean) => requestFor(target.api, port, body, key, stream);
+  const ccStream = req(claudeCodeBody(true), true);
+  const ccComplete = req(claudeCodeBody(false), false);
+  const smallComplete = req(smallBody(false), false);
+  const smallStream = req(smallBody(true), true);
   try {
     // Correctness first: one response of each kind, checked in full.
-    const checks: [string, Uint8Array, (b: Uint8Array) => string[]][] = target.api === "openai"
+    const checks: [string, Uint8Array, (b: Uint8Array) => string[]][] = target.api === "bedrock"
+      ? [
+        ["stream", ccStream, checkConverseStream],
+        ["complete", ccComplete, checkConverse],
+        ["small", smallComplete, checkConverse],
+      ]
+      : target.api === "openai"
       ? [
         ["stream", ccStream, checkOpenAIStream],
         ["complete", ccComplete, checkOpenAICompletion],
@@ -588,24 +616,56 @@ function verdicts(rows: Row[]): Verdict[] {
       met: undefined,
     });
   }
+  // The Bedrock rows against their own limit (PARSE decoding and re-encoding the event-stream frames).
+  const parseBedrock = get("parse_bedrock");
+  if (bedrock && parseBedrock) {
+    const directBedrock = get("direct_bedrock");
+    const checked = [bedrock, parseBedrock, directBedrock].filter((r) => r !== undefined);
+    const broken = checked.filter((r) => !valid(r)).map((r) => r.target.label);
+    for (const j of judgeTargets(bedrock, parseBedrock, directBedrock, broken.length === 0)) {
+      out.push({
+        text: `bedrock: ${describe(j)}` +
+          (broken.length ? ` (INVALID: ${broken.join(", ")} failed its check)` : ""),
+        met: j.met,
+      });
+    }
+  }
+  // Issue 13: the Bedrock rows within 0.8x of the OpenAI-compatible rows.
+  if (bedrock && relayx) {
+    const v = Math.min(bedrock.rps / relayx.rps, bedrock.sps / relayx.sps);
+    judge(
+      `relayx bedrock / openai: req/s ${f(bedrock.rps / relayx.rps)}x, streams/s ${
+        f(bedrock.sps / relayx.sps)
+      }x (target: both >= 0.8x)`,
+      v,
+      (x) => x >= 0.8,
+      bedrock,
+      relayx,
+    );
+  }
   return out;
 }
 
 /**
- * The one-line summary of issue 13's targets, relayx (OpenAI-compatible) against PARSE in this run; says
- * why when a row it needs is missing.
+ * The one-line summary of issue 13's targets, relayx (OpenAI-compatible) against PARSE in this run (says
+ * why when a row it needs is missing), and a second line for relayx bedrock against PARSE bedrock when
+ * those rows were measured.
  */
 function summary(rows: Row[]): string {
   const get = (k: Key) => rows.find((r) => r.target.key === k && !r.na);
-  const relayx = get("relayx");
-  const parse = get("parse");
-  if (!relayx || !parse) {
-    return "targets: n/a (needs the relayx and parse rows; add --only=direct,parse,relayx)";
-  }
-  const direct = get("direct");
-  const valid = [relayx, parse, direct].every((r) => r === undefined || r.problems.length === 0);
-  return summaryLine("targets", judgeTargets(relayx, parse, direct, valid)) +
-    (valid ? "" : " (INVALID: a check failed)");
+  const line = (label: string, relayx: Row | undefined, parse: Row | undefined, direct: Row | undefined) => {
+    if (!relayx || !parse) return undefined;
+    const valid = [relayx, parse, direct].every((r) => r === undefined || r.problems.length === 0);
+    return summaryLine(label, judgeTargets(relayx, parse, direct, valid)) +
+      (valid ? "" : " (INVALID: a check failed)");
+  };
+  const lines = [
+    line("targets", get("relayx"), get("parse"), get("direct")) ??
+      "targets: n/a (needs the relayx and parse rows; add --only=direct,parse,relayx)",
+    // The Bedrock rows against their own limit, when they were measured.
+    line("bedrock targets", get("relayx_bedrock"), get("parse_bedrock"), get("direct_bedrock")),
+  ];
+  return lines.filter((l) => l !== undefined).join("\n");
 }
 
 // -----------------------------------------------------------------------------------------------------
@@ -615,8 +675,8 @@ async function profile(upstream: Server, opts: Options, load: "both" | "stream" 
   const dir = await Deno.makeTempDir({ prefix: "relayx-bench-prof-" });
   const server = await startRelayx("openai", dir)(upstream);
   try {
-    const stream = requestFor("anthropic", server.port, claudeCodeBody(true), "bench");
-    const complete = requestFor("anthropic", server.port, claudeCodeBody(false), "bench");
+    const stream = requestFor("anthropic", server.port, claudeCodeBody(true), "bench", true);
+    const complete = requestFor("anthropic", server.port, claudeCodeBody(false), "bench", false);
     if (load !== "complete") {
       log("profile: relayx under streams at 32");
       const s = await measureThroughput(server.port, stream, 32, opts.durationMs, opts.warmupMs);

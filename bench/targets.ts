@@ -149,13 +149,13 @@ export function describe(j: Judged): string {
  * import { judgeTargets, summaryLine } from "./targets.ts";
  * const row = { nsP50: 2, nsP99: 4, rps: 1000, ttfb: 2, sps: 500, rssIdle: 50, rssPeak: 200 };
  * console.log(summaryLine("targets", judgeTargets(row, row, undefined, true)));
- * // targets: p50 n/a | p99 1.00x<=1.5x met | ... | 6 of 7 met
+ * // targets: p50 n/a | p99 1.00x (<=1.5x) met | ... | 6 of 7 met
  * ```
  */
 export function summaryLine(label: string, judged: readonly Judged[]): string {
   const parts = judged.map((j) =>
     `${j.spec.name} ${show(j.value, j.spec.unit)}` +
-    (j.met === undefined ? "" : `${bound(j.spec)} ${j.met ? "met" : "MISSED"}`)
+    (j.met === undefined ? "" : ` (${bound(j.spec)}) ${j.met ? "met" : "MISSED"}`)
   );
   const met = judged.filter((j) => j.met).length;
   return `${label}: ${parts.join(" | ")} | ${met} of ${judged.length} met`;
