@@ -13,6 +13,7 @@
  * @module
  */
 import { EventStreamCodec } from "@smithy/eventstream-codec";
+import { crc32 } from "node:zlib";
 import { exitWithParent } from "./_process.ts";
 
 /** What the proxy does to the bytes. */
@@ -54,9 +55,30 @@ const textEncoder = new TextEncoder();
 const codec = new EventStreamCodec((b) => textDecoder.decode(b), (s) => textEncoder.encode(s));
 
 /**
- * Decodes every AWS event-stream frame, re-serializes its JSON payload and encodes the frame again; the
- * frames of one input chunk go out as one chunk, as they came. A frame split across chunks waits for its
- * rest (the first four bytes of a frame are its total length).
+ * One event-stream frame: prelude (total length, headers length, their CRC32), the headers as encoded,
+ * the payload, the CRC32 of all before it. The headers are the input frame's bytes: PARSE changes only the
+ * payload, and the codec's own `encode` (which formats every header again) costs about seven times its
+ * `decode` (5.0 against 0.75 ms a 500-frame stream on the bench machine), most of the 6 ms relayx takes
+ * for the whole stream: a limit that slow would prove nothing.
+ */
+function encodeFrame(headers: Uint8Array, body: Uint8Array): Uint8Array {
+  const total = 12 + headers.length + body.length + 4;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, total);
+  view.setUint32(4, headers.length);
+  view.setUint32(8, crc32(out.subarray(0, 8)));
+  out.set(headers, 12);
+  out.set(body, 12 + headers.length);
+  view.setUint32(total - 4, crc32(out.subarray(0, total - 4)));
+  return out;
+}
+
+/**
+ * Decodes every AWS event-stream frame (the codec checks both CRCs and parses the headers), re-serializes
+ * its JSON payload and encodes the frame again with new lengths and CRCs; the frames of one input chunk go
+ * out as one chunk, as they came. A frame split across chunks waits for its rest (the first four bytes of
+ * a frame are its total length).
  */
 export function reframeEventStream(): TransformStream<Uint8Array, Uint8Array> {
   let pending = new Uint8Array(0);
@@ -77,7 +99,8 @@ export function reframeEventStream(): TransformStream<Uint8Array, Uint8Array> {
         const body = message.body.length
           ? textEncoder.encode(JSON.stringify(JSON.parse(textDecoder.decode(message.body))))
           : message.body;
-        out.push(codec.encode({ headers: message.headers, body }));
+        const headersLength = new DataView(buf.buffer, buf.byteOffset + at + 4, 4).getUint32(0);
+        out.push(encodeFrame(buf.subarray(at + 12, at + 12 + headersLength), body));
         at += total;
       }
       pending = buf.slice(at);
