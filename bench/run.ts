@@ -769,7 +769,8 @@ async function main(): Promise<void> {
           smallBody(false).length
         } bytes. Stream: 500 chunks (text deltas, a tool ` +
         `call with split arguments, finish, usage, [DONE]). Direct, pass-through and PARSE get the same bodies ` +
-        `on /v1/chat/completions.`,
+        `on /v1/chat/completions, their Bedrock counterparts on /model/{id}/converse[-stream] (the mock answers by ` +
+        `path; PARSE bedrock re-encodes every event-stream frame).`,
     );
     console.log(
       `The load client, the mock and the proxy share ${cpus} cores: compare rows of one run, not across machines. ` +
