@@ -73,6 +73,8 @@ export function guardContext(backend: Backend, options: GuardOptions = {}): Back
   if (!spec) return backend;
   const check = (request: MessagesRequest, ctx: CallContext) => {
     const model = spec(ctx.model);
+    // An unknown window checks nothing: no walk of the request at all.
+    if (model.contextWindow === undefined) return undefined;
     // Only a model known to read PDFs gets them as documents; elsewhere relayx sends their text, which a
     // PDF's size would overstate many times (a false overflow would send Claude Code compacting for ever).
     const pdfTextMaxChars = model.pdf === true ? undefined : options.pdfTextMaxChars;

@@ -43,7 +43,7 @@ export async function countTokensRoute(c: Context<AppEnv>, deps: RouteDeps): Pro
   if (inputTokens === undefined) {
     // relayx counts what an upstream reads: the request prepared (deferred tools never loaded and history
     // before a compaction are not read), and the function tool that stands in for the web search tool.
-    const read = request === asked ? preparedView(asked) : request;
+    const read = preparesItself(deps.backend.kind) ? preparedView(asked) : request;
     const counting = webSearch
       ? { ...read, tools: [...(read.tools ?? []), searchFunctionTool(webSearch)] }
       : read;
