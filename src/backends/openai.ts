@@ -38,7 +38,7 @@ import { PROVIDERS } from "../translate/openai/providers.ts";
 import type { Backend, CallContext, ModelInfo } from "./backend.ts";
 import { describeOpenAI } from "./openai/banner.ts";
 import { chatStream, type OpenAICall, upstreamLabel } from "./openai/_call.ts";
-import { createOpenAIClient } from "./openai/client.ts";
+import { createChatSend } from "./openai/client.ts";
 import { completeChat } from "./openai/complete_chat.ts";
 import { openAIMediaCaps } from "./openai/media_caps.ts";
 import { listModels } from "./openai/model_list.ts";
@@ -98,7 +98,7 @@ export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackend
   const hints = { provider: config.provider };
   const call: OpenAICall = {
     config,
-    client: createOpenAIClient(config, options.fetch ?? fetch, backstopMs),
+    send: createChatSend(config, options.fetch ?? fetch, backstopMs),
     provider: PROVIDERS[config.provider],
     redact: options.redact ?? createRedactor([config.apiKey]),
     limits,

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type OpenAI from "openai";
 import type { MessagesRequest } from "../../anthropic/types.ts";
 import type { OpenAIConfig } from "../../config.ts";
 import type { ModelSpec } from "../../models/model_spec.ts";
@@ -23,6 +22,7 @@ import { isCustomTool } from "../../translate/prepare.ts";
 import { translateBatches } from "../../translate/stream_translator.ts";
 import { toolNameMap } from "../../translate/tool_names.ts";
 import type { CallContext } from "../backend.ts";
+import type { ChatSend } from "./client.ts";
 import type { StreamCall } from "../upstream_stream.ts";
 import type { UpstreamLimits, UpstreamWatch } from "../upstream_watch.ts";
 import { mapError } from "./map_error.ts";
@@ -31,8 +31,8 @@ import { mapError } from "./map_error.ts";
 export interface OpenAICall {
   /** The backend's settings. */
   config: OpenAIConfig;
-  /** The client every call is sent with. */
-  client: OpenAI;
+  /** Sends every call. */
+  send: ChatSend;
   /** The quirks of the configured provider. */
   provider: ProviderProfile;
   /** Hides secrets in the errors it maps. */
@@ -107,13 +107,10 @@ export function chatRequest(
  *
  * @example
  * ```ts
- * import { createOpenAIClient } from "./client.ts";
+ * import { createChatSend } from "./client.ts";
  * import { PROVIDERS } from "../../translate/openai/providers.ts";
  * import type { OpenAIConfig } from "../../config.ts";
-import type { ModelSpec } from "../../models/model_spec.ts";
-import { DEFAULT_CONTEXT_WINDOW, outputCap } from "../../models/registry.ts";
  * import { createRedactor } from "../../redact.ts";
- *
  * import { DEFAULT_LIMITS } from "../../limits.ts";
  *
  * const config: OpenAIConfig = {
@@ -126,7 +123,7 @@ import { DEFAULT_CONTEXT_WINDOW, outputCap } from "../../models/registry.ts";
  * };
  * const stream = chatStream({
  *   config,
- *   client: createOpenAIClient(config, fetch),
+ *   send: createChatSend(config, fetch),
  *   provider: PROVIDERS.ollama,
  *   redact: createRedactor([config.apiKey]),
  *   limits: DEFAULT_LIMITS,
@@ -143,8 +140,7 @@ export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
       return chatRequest(call, request, ctx, true);
     },
     async open({ body, from }, request, ctx, watch) {
-      const res = await call.client.post("/chat/completions", { body, signal: watch.signal, stream: true })
-        .asResponse();
+      const res = await call.send(JSON.stringify(body), watch.signal);
       watch.headersIn();
       if (!res.body) throw new RelayError("api_error", "Upstream returned no body");
       const type = res.headers.get("content-type") ?? "";

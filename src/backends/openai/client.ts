@@ -1,7 +1,11 @@
 /**
- * The `openai` SDK client of the OpenAI-compatible backend. The SDK builds and sends the request (base
- * URL, auth, headers); a non-2xx answer is thrown with its body intact ({@linkcode UpstreamHttpError}),
- * because the SDK's own errors lose bodies such as Gemini's array-shaped ones.
+ * How the OpenAI-compatible backend sends a chat-completions call: the `openai` SDK builds the URL and
+ * headers (base URL, auth, its identifying headers) once, and each call is one plain `fetch` with them.
+ * The SDK's per-call layer (option merging, header building, its timers and abort wiring) cost about a
+ * third of relayx's CPU per request and most of the garbage that outlived a scavenge (bench, issue 13);
+ * relayx's own watch (`upstream_watch.ts`) already times calls out. A non-2xx answer is thrown with its
+ * body intact ({@linkcode UpstreamHttpError}): Gemini's error bodies are arrays, which the SDK's errors
+ * lose.
  *
  * @module
  */
@@ -28,7 +32,7 @@ export class UpstreamHttpError extends Error {
   }
 }
 
-// Handed to the SDK: a non-2xx answer is thrown with its body intact instead of being parsed by the SDK.
+// A non-2xx answer is thrown with its body intact.
 function capturing(base: typeof fetch): typeof fetch {
   return async (input, init) => {
     const res = await base(input, init);
@@ -38,15 +42,33 @@ function capturing(base: typeof fetch): typeof fetch {
   };
 }
 
+/** Sends one chat-completions POST: the JSON body as text, aborted by `signal`. */
+export type ChatSend = (body: string, signal: AbortSignal) => Promise<Response>;
+
 /**
- * The client requests are sent with: no SDK retries, the capturing fetch, and under it the one retry of a
- * request the upstream never answered (`retry_once.ts`) and a fetch whose abort outlives the response
- * object (`abortable_fetch.ts`). relayx's own timeouts (`upstream_watch.ts`) end
- * calls; the SDK's `timeoutMs` is only a backstop behind them.
+ * The SDK client that builds requests: no SDK retries (Claude Code retries itself, honouring
+ * retry-after; a second layer here would multiply waits), and `timeoutMs` for its `X-Stainless-Timeout`
+ * header.
+ */
+function sdkClient(config: OpenAIConfig, timeoutMs: number): OpenAI {
+  return new OpenAI({
+    apiKey: config.apiKey || "relayx-no-key",
+    baseURL: config.baseUrl,
+    maxRetries: 0,
+    timeout: timeoutMs,
+  });
+}
+
+/**
+ * The send function of an OpenAI-compatible backend. The SDK builds the URL and headers of
+ * `POST /chat/completions` once (on the first call); each call then goes through `base` wrapped by the
+ * one retry of a request the upstream never answered (`retry_once.ts`), a fetch whose abort outlives the
+ * response object (`abortable_fetch.ts`), and the capture of non-2xx answers. relayx's own timeouts
+ * (`upstream_watch.ts`) end calls; `timeoutMs` is only what the SDK's `X-Stainless-Timeout` header says.
  *
  * @example
  * ```ts
- * const client = createOpenAIClient({
+ * const send = createChatSend({
  *   kind: "openai_compatible",
  *   apiKey: "",
  *   baseUrl: "http://localhost:11434/v1",
@@ -54,19 +76,33 @@ function capturing(base: typeof fetch): typeof fetch {
  *   smallModel: "qwen3-coder",
  *   provider: "ollama",
  * }, fetch);
+ * const body = JSON.stringify({ model: "qwen3-coder", messages: [{ role: "user", content: "Hi" }] });
+ * const res = await send(body, AbortSignal.timeout(60_000));
+ * console.log(res.status);
  * ```
  */
-export function createOpenAIClient(
+export function createChatSend(
   config: OpenAIConfig,
   base: typeof fetch,
   timeoutMs: number = 10 * 60 * 1000,
-): OpenAI {
-  return new OpenAI({
-    apiKey: config.apiKey || "relayx-no-key",
-    baseURL: config.baseUrl,
-    // Claude Code retries itself, honouring retry-after; a second retry layer here would multiply waits.
-    maxRetries: 0,
-    timeout: timeoutMs,
-    fetch: capturing(retryOnce(abortableFetch(base))),
-  });
+): ChatSend {
+  const send = capturing(retryOnce(abortableFetch(base)));
+  let template: Promise<{ url: string; headers: [string, string][] }> | undefined;
+  const build = async () => {
+    const { url, req } = await sdkClient(config, timeoutMs).buildRequest({
+      method: "post",
+      path: "/chat/completions",
+      body: {},
+    });
+    return { url, headers: [...new Headers(req.headers)] };
+  };
+  return async (body, signal) => {
+    // A failed build (none is expected: it only reads the configuration) is tried again next call.
+    template ??= build().catch((err) => {
+      template = undefined;
+      throw err;
+    });
+    const { url, headers } = await template;
+    return send(url, { method: "POST", headers, body, signal });
+  };
 }

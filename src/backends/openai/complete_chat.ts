@@ -37,7 +37,7 @@ function parseAnswer(text: string, type: string | null): unknown {
  * import { createRedactor } from "../../redact.ts";
  * import { PROVIDERS } from "../../translate/openai/providers.ts";
  * import { upstreamLabel } from "./_call.ts";
- * import { createOpenAIClient } from "./client.ts";
+ * import { createChatSend } from "./client.ts";
  *
  * const config = {
  *   kind: "openai_compatible" as const,
@@ -49,7 +49,7 @@ function parseAnswer(text: string, type: string | null): unknown {
  * };
  * const call = {
  *   config,
- *   client: createOpenAIClient(config, fetch),
+ *   send: createChatSend(config, fetch),
  *   provider: PROVIDERS.ollama,
  *   limits: DEFAULT_LIMITS,
  *   label: upstreamLabel(config.baseUrl),
@@ -79,7 +79,7 @@ export async function completeChat(
   const watch = new UpstreamWatch(ctx.signal, call.limits, call.label);
   let json: unknown;
   try {
-    const res = await call.client.post("/chat/completions", { body, signal: watch.signal }).asResponse();
+    const res = await call.send(JSON.stringify(body), watch.signal);
     watch.headersIn();
     watch.reading();
     json = parseAnswer(await res.text(), res.headers.get("content-type"));

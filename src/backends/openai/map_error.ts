@@ -62,7 +62,9 @@ function classify(
       window,
     });
   }
-  if (err instanceof OpenAI.APIUserAbortError) {
+  // fetch rejects with the signal's reason (a RelayError, handled above) or, aborted without one, with
+  // an AbortError.
+  if (err instanceof OpenAI.APIUserAbortError || (err instanceof DOMException && err.name === "AbortError")) {
     return new RelayError("api_error", "Request aborted", { status: 499 });
   }
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
