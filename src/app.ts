@@ -9,6 +9,7 @@ import { requestId } from "./ids.ts";
 import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import type { RequestLog } from "./log.ts";
 import { createRedactor } from "./redact.ts";
+import { createRepeatedParts } from "./anthropic/repeated_parts.ts";
 import { countTokensRoute } from "./routes/count_tokens.ts";
 import { messagesRoute } from "./routes/messages.ts";
 import { getModelRoute, listModelsRoute } from "./routes/models.ts";
@@ -247,6 +248,7 @@ export function createApp(appDeps: AppDeps): RelayApp {
     log: both,
     limits: { ...DEFAULT_LIMITS, ...appDeps.limits },
     redact: appDeps.redact ?? createRedactor([appDeps.apiKey]),
+    repeated: createRepeatedParts(),
   };
   const app = new Hono<AppEnv>();
   if (deps.limits.corsOrigins.length) app.use("*", cors(deps.limits.corsOrigins));

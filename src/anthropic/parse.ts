@@ -12,6 +12,7 @@ import { checkModel, checkNesting, checkToolUseIds } from "./_checks.ts";
 import type { CountTokensRequest, Message, MessagesRequest, TextBlock, ThinkingConfig } from "./types.ts";
 import { block, cacheControl, text, tool } from "./_block_schemas.ts";
 import { RelayError } from "../errors.ts";
+import type { KnownParts } from "./repeated_parts.ts";
 
 const content = z.union([z.string(), z.array(block)]);
 
@@ -187,12 +188,15 @@ export interface ParseOptions {
  * assert.deepEqual(request.betas, ["interleaved-thinking-2025-05-14"]);
  * assert.throws(() => parseMessagesRequest({ model: "m".repeat(600), max_tokens: 1, messages: [] }), /model: Too long/);
  * ```
+ * `known` carries parts validated before (`repeated_parts.ts`), left out of `body`.
+ *
  * @throws {RelayError} 400 `invalid_request_error` naming the path of the first bad field.
  */
 export function parseMessagesRequest(
   body: unknown,
   betaHeader: string | null = null,
   options: ParseOptions = {},
+  known: KnownParts = {},
 ): MessagesRequest {
   checkModel(body, options.maxModelLength ?? DEFAULT_LIMITS.maxModelLength);
   checkNesting(body);
@@ -202,6 +206,7 @@ export function parseMessagesRequest(
   checkToolUseIds(b.messages);
   return {
     ...b,
+    tools: known.tools ?? b.tools,
     messages: messages(b),
     system: system(b),
     betas: betas(b, betaHeader),

@@ -38,11 +38,20 @@ function tooLarge(): RelayError {
  * ```
  */
 export async function readJson(request: Request, options: ReadJsonOptions = {}): Promise<unknown> {
+  return parseJsonBody(await readText(request, options));
+}
+
+/** Reads a body as text, with the limits and errors of {@linkcode readJson}. */
+export async function readText(request: Request, options: ReadJsonOptions = {}): Promise<string> {
   const limit = options.maxBytes ?? MAX_BODY_BYTES;
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) throw tooLarge();
   const bytes = await _readBody(request, limit, declared, options.timeoutMs ?? DEFAULT_LIMITS.bodyReadMs);
-  const text = new TextDecoder().decode(bytes);
+  return new TextDecoder().decode(bytes);
+}
+
+/** Parses a body's text: a 400 naming the body when it is not JSON. */
+export function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {

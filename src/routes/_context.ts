@@ -9,6 +9,7 @@ import type { Logger, RequestLog } from "../log.ts";
 import type { TokenCounter } from "../tokens/token_counter.ts";
 import type { Redactor } from "../redact.ts";
 import type { LiveDeps } from "../live/live_routes.ts";
+import type { RepeatedParts } from "../anthropic/repeated_parts.ts";
 
 /** What `createApp` needs. */
 export interface AppDeps {
@@ -45,6 +46,8 @@ export interface AppDeps {
 export interface RouteDeps extends AppDeps {
   /** Every timeout and limit. */
   limits: Limits;
+  /** The request parts remembered across requests (absent: every body is parsed in full). */
+  repeated?: RepeatedParts;
   /** The redactor (the given one, or one that knows `apiKey`). */
   redact: Redactor;
 }

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import { parseMessagesRequest } from "../anthropic/parse.ts";
 import { sseStream } from "../anthropic/sse.ts";
-import type { MessageResponse, StreamEvent } from "../anthropic/types.ts";
+import type { MessageResponse, MessagesRequest, StreamEvent } from "../anthropic/types.ts";
 import { type CallContext, preparesItself } from "../backends/backend.ts";
 import { RelayError } from "../errors.ts";
 import { randomIds } from "../ids.ts";
@@ -14,7 +14,7 @@ import type { RequestLog } from "../log.ts";
 import type { Redactor } from "../redact.ts";
 import { prepareRequest } from "../translate/prepare.ts";
 import { webSearchSpec, withoutSearchTool } from "../web_search/web_search_tool.ts";
-import { readJson } from "./_body.ts";
+import { parseJsonBody, readText } from "./_body.ts";
 import { type CallAbort, callAbort, untilAborted } from "./_call_abort.ts";
 import { deadline } from "./_deadline.ts";
 import { type AppEnv, type RequestState, type RouteDeps, warningsHeader } from "./_context.ts";
@@ -22,9 +22,9 @@ import { type AppEnv, type RequestState, type RouteDeps, warningsHeader } from "
 /** Handles `POST /v1/messages`. */
 export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promise<Response> {
   const state = c.get("state");
-  const raw = await readJson(c.req.raw, { timeoutMs: deps.limits.bodyReadMs });
+  const text = await readText(c.req.raw, { timeoutMs: deps.limits.bodyReadMs });
   const warn = (w: string) => state.warnings.push(w);
-  const parsed = parseMessagesRequest(raw, c.req.header("anthropic-beta") ?? null, deps.limits);
+  const parsed = parseBody(text, c.req.header("anthropic-beta") ?? null, deps);
   // relayx runs Anthropic's web search itself (src/web_search/): the backend gets the tool in the context.
   const webSearch = webSearchSpec(parsed.tools, parsed.tool_choice);
   const asked = webSearch ? withoutSearchTool(parsed, webSearch) : parsed;
@@ -75,6 +75,18 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
     throw err;
   }
   return sseAnswer(c, deps, iterator, first === "late" ? { pending: next } : { first }, call, headers);
+}
+
+// The tools Claude Code resends on every turn are parsed and validated once (repeated_parts.ts); a body
+// that repeats none is parsed in full, and its parts are remembered for the next.
+function parseBody(text: string, beta: string | null, deps: RouteDeps): MessagesRequest {
+  const repeated = deps.repeated;
+  const split = repeated?.split(text);
+  if (split) return parseMessagesRequest(split.raw, beta, deps.limits, split.known);
+  const raw = parseJsonBody(text);
+  const parsed = parseMessagesRequest(raw, beta, deps.limits);
+  repeated?.learn(text, raw, { tools: parsed.tools });
+  return parsed;
 }
 
 /**

@@ -26,6 +26,7 @@ import type { ChatSend } from "./client.ts";
 import type { StreamCall } from "../upstream_stream.ts";
 import type { UpstreamLimits, UpstreamWatch } from "../upstream_watch.ts";
 import { mapError } from "./map_error.ts";
+import { chatBodyBytes } from "../../translate/openai/_openai_tools.ts";
 
 /** What the calls of one OpenAI-compatible backend share. */
 export interface OpenAICall {
@@ -140,7 +141,7 @@ export function chatStream(call: OpenAICall): StreamCall<ChatRequest> {
       return chatRequest(call, request, ctx, true);
     },
     async open({ body, from }, request, ctx, watch) {
-      const res = await call.send(JSON.stringify(body), watch.signal);
+      const res = await call.send(chatBodyBytes(body), watch.signal);
       watch.headersIn();
       if (!res.body) throw new RelayError("api_error", "Upstream returned no body");
       const type = res.headers.get("content-type") ?? "";

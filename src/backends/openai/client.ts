@@ -42,8 +42,8 @@ function capturing(base: typeof fetch): typeof fetch {
   };
 }
 
-/** Sends one chat-completions POST: the JSON body as text, aborted by `signal`. */
-export type ChatSend = (body: string, signal: AbortSignal) => Promise<Response>;
+/** Sends one chat-completions POST: the JSON body (text or UTF-8 bytes), aborted by `signal`. */
+export type ChatSend = (body: string | Uint8Array<ArrayBuffer>, signal: AbortSignal) => Promise<Response>;
 
 /**
  * The SDK client that builds requests: no SDK retries (Claude Code retries itself, honouring

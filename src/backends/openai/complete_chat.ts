@@ -12,6 +12,7 @@ import type { CallContext } from "../backend.ts";
 import { UpstreamWatch } from "../upstream_watch.ts";
 import { chatRequest, type OpenAICall, windowOf } from "./_call.ts";
 import { mapError } from "./map_error.ts";
+import { chatBodyBytes } from "../../translate/openai/_openai_tools.ts";
 
 // The parser's message quotes the body; the client gets what the body is instead.
 function parseAnswer(text: string, type: string | null): unknown {
@@ -79,7 +80,7 @@ export async function completeChat(
   const watch = new UpstreamWatch(ctx.signal, call.limits, call.label);
   let json: unknown;
   try {
-    const res = await call.send(JSON.stringify(body), watch.signal);
+    const res = await call.send(chatBodyBytes(body), watch.signal);
     watch.headersIn();
     watch.reading();
     json = parseAnswer(await res.text(), res.headers.get("content-type"));

@@ -10,19 +10,14 @@
  */
 import type { Effort, MessagesRequest } from "../../anthropic/types.ts";
 import { rec, str } from "../_json.ts";
-import { isCustomTool } from "../prepare.ts";
 import { safeIdentifier } from "../tool_names.ts";
 import { warnOnce } from "../_warn.ts";
-import type {
-  OpenAIChatRequest,
-  OpenAIReasoningEffort,
-  OpenAITool,
-  OpenAIToolChoice,
-} from "./openai_types.ts";
+import type { OpenAIChatRequest, OpenAIReasoningEffort, OpenAIToolChoice } from "./openai_types.ts";
 import { isOpenAIReasoningModel, minOutputTokens, type ProviderProfile } from "./providers.ts";
 import { cleanSchemaForGemini } from "./schema_clean.ts";
 import { type MessageContext, openAIMessages } from "./_openai_messages.ts";
 import { cacheOf } from "./_openai_parts.ts";
+import { openAITools } from "./_openai_tools.ts";
 
 /** Options for {@linkcode toOpenAIRequest}. */
 export interface ToOpenAIOptions {
@@ -177,7 +172,7 @@ function toolSettings(
   body: OpenAIChatRequest,
   warn: (message: string) => void,
 ): void {
-  const tools = openAITools(req, provider);
+  const tools = openAITools(req.tools, provider);
   if (tools.length === 0) return;
   body.tools = tools;
   const choice = req.tool_choice;
@@ -189,22 +184,6 @@ function toolSettings(
       warn("tool_choice.disable_parallel_tool_use: not supported by gemini and was dropped");
     } else body.parallel_tool_calls = false;
   }
-}
-
-function openAITools(req: MessagesRequest, provider: ProviderProfile): OpenAITool[] {
-  const out: OpenAITool[] = [];
-  for (const tool of req.tools ?? []) {
-    if (!isCustomTool(tool)) continue;
-    const fn: OpenAITool["function"] = { name: safeIdentifier(tool.name) };
-    if (tool.description) fn.description = tool.description;
-    if (provider.strictSchemas) {
-      const cleaned = cleanSchemaForGemini(tool.input_schema);
-      // Gemini rejects an object without properties; a tool without parameters is how it says "no input".
-      if (cleaned.properties !== undefined) fn.parameters = cleaned;
-    } else fn.parameters = tool.input_schema;
-    out.push({ type: "function", function: fn });
-  }
-  return out;
 }
 
 function toolChoice(choice: NonNullable<MessagesRequest["tool_choice"]>): OpenAIToolChoice {

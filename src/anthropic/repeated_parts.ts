@@ -1,0 +1,178 @@
+/**
+ * Recognises the parts of a request body that a client resends unchanged. Claude Code sends the same tools
+ * (32 KB of a 49 KB request) on every turn; parsing and validating them once per distinct content, and
+ * handing back the same validated objects while they repeat, turns most of the per-request parse into a
+ * comparison of bytes, and lets translators memoise by object identity. Its system prompt is not
+ * remembered: its first block (`x-anthropic-billing-header: cc_version=...`) changes on every request.
+ *
+ * The key is the part's JSON text itself, found in the body by its top-level key: no hash and no walk of
+ * what is being saved. A hit is exact: the body is parsed with that span replaced by a placeholder that
+ * must come back as the top-level value, so the result is what parsing the whole body would have given.
+ * Anything else (no match, a match inside a nested object, a body that does not parse) is a miss, and
+ * the route parses the body in full as before, with the same errors.
+ *
+ * @module
+ */
+import type { Tool } from "./types.ts";
+
+/** The top-level keys whose values are remembered. */
+export type RepeatedKey = "tools";
+
+const KEYS: readonly RepeatedKey[] = ["tools"];
+
+/** The validated values of the remembered parts a body carried, by key. */
+export interface KnownParts {
+  /** The request's tools, as validation made them. */
+  tools?: Tool[];
+}
+
+/** A body parsed with its remembered parts left out. */
+export interface SplitBody {
+  /** The parsed body; the keys in `known` are `undefined` in it. */
+  raw: Record<string, unknown>;
+  /** The validated values of the parts that were recognised. */
+  known: KnownParts;
+}
+
+/** Remembers repeated request parts (see the module documentation). */
+export interface RepeatedParts {
+  /** The body parsed with its remembered parts left out, or `undefined` when none was recognised. */
+  split(text: string): SplitBody | undefined;
+  /**
+   * Remembers the parts of a fully parsed body: `raw` as parsed, `validated` the values validation made of
+   * them. A part is remembered only when its compact JSON is what the body carries, as it is from clients
+   * that serialise with `JSON.stringify` (Claude Code and the SDKs).
+   */
+  learn(text: string, raw: unknown, validated: KnownParts): void;
+}
+
+interface Entry {
+  /** The part's JSON text as the body carries it. */
+  json: string;
+  /** What validation made of it (deeply frozen: it is shared by every request that repeats it). */
+  value: Tool[];
+}
+
+/** Options for {@linkcode createRepeatedParts}. */
+export interface RepeatedPartsOptions {
+  /** Distinct values remembered per key, the least recently seen dropped first (default 8). */
+  perKey?: number;
+  /** Parts shorter than this are not worth remembering (default 1024 characters). */
+  minLength?: number;
+}
+
+// How many occurrences of `"tools":` to try: the top-level one comes after the messages, which may carry
+// nested objects with the same key.
+const MAX_TRIES = 8;
+// After a body whose parts were not found verbatim (pretty-printed JSON, other escapes), learning pauses
+// for this many bodies, so that such a client does not pay a serialisation per request.
+const LEARN_BACKOFF = 64;
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Creates a memory of repeated request parts.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const parts = createRepeatedParts({ minLength: 1 });
+ * const text = '{"model":"m","tools":[{"name":"Bash","input_schema":{"type":"object"}}]}';
+ * assert.equal(parts.split(text), undefined);
+ * const raw = JSON.parse(text);
+ * parts.learn(text, raw, { tools: raw.tools });
+ * const again = parts.split(text);
+ * assert.equal(again?.raw.tools, undefined);
+ * assert.equal(again?.known.tools, raw.tools);
+ * ```
+ */
+export function createRepeatedParts(options: RepeatedPartsOptions = {}): RepeatedParts {
+  const perKey = options.perKey ?? 8;
+  const minLength = options.minLength ?? 1024;
+  const entries: Record<RepeatedKey, Entry[]> = { tools: [] };
+  // A string no client sends: the placeholder must come back as the top-level value to prove the match.
+  const placeholder = `\u0000relayx-part-${crypto.randomUUID()}`;
+  const placeholderJson = JSON.stringify(placeholder);
+  let backoff = 0;
+
+  function find(text: string, key: RepeatedKey): { start: number; entry: Entry } | undefined {
+    const list = entries[key];
+    if (list.length === 0) return undefined;
+    const marker = `"${key}":`;
+    let i = text.indexOf(marker);
+    for (let n = 0; i !== -1 && n < MAX_TRIES; n++) {
+      const start = i + marker.length;
+      for (let e = 0; e < list.length; e++) {
+        const entry = list[e] as Entry;
+        if (text.startsWith(entry.json, start)) {
+          // Most recently seen first.
+          if (e > 0) list.unshift(...list.splice(e, 1));
+          return { start, entry };
+        }
+      }
+      i = text.indexOf(marker, start);
+    }
+    return undefined;
+  }
+
+  return {
+    split(text) {
+      let reduced = text;
+      const known: KnownParts = {};
+      const found: RepeatedKey[] = [];
+      for (const key of KEYS) {
+        const hit = find(reduced, key);
+        if (!hit) continue;
+        reduced = reduced.slice(0, hit.start) + placeholderJson +
+          reduced.slice(hit.start + hit.entry.json.length);
+        known[key] = hit.entry.value;
+        found.push(key);
+      }
+      if (found.length === 0) return undefined;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(reduced);
+      } catch {
+        return undefined;
+      }
+      if (!isRecord(raw)) return undefined;
+      for (const key of found) {
+        if (raw[key] !== placeholder) return undefined;
+        raw[key] = undefined;
+      }
+      return { raw, known };
+    },
+
+    learn(text, raw, validated) {
+      if (backoff > 0) {
+        backoff--;
+        return;
+      }
+      if (!isRecord(raw)) return;
+      for (const key of KEYS) {
+        const value = validated[key];
+        const part = raw[key];
+        if (value === undefined || part === undefined) continue;
+        const json = JSON.stringify(part);
+        if (json.length < minLength) continue;
+        if (!text.includes(`"${key}":${json}`)) {
+          backoff = LEARN_BACKOFF;
+          return;
+        }
+        deepFreeze(value);
+        const list = entries[key];
+        list.unshift({ json, value });
+        if (list.length > perKey) list.length = perKey;
+      }
+    },
+  };
+}
