@@ -153,3 +153,35 @@ Deno.test("sseStream() with a pending first result and an abort signal", async (
     assert.equal(returned, true);
   });
 });
+
+Deno.test("frameEvent's template for deltas gives exactly JSON.stringify's bytes, and only for that shape", () => {
+  const generic = (event: unknown) =>
+    `event: ${(event as { type: string }).type}\ndata: ${JSON.stringify(event)}\n\n`;
+  const texts = [
+    "",
+    "Hi",
+    'quote " backslash \\ newline \n tab \t',
+    "naïve ✓ 日本 👋🏽",
+    "\u2028\u2029",
+    "\ud800 lone",
+  ];
+  const events: unknown[] = [];
+  for (const text of texts) {
+    events.push({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text } });
+    events.push({
+      type: "content_block_delta",
+      index: 12,
+      delta: { type: "input_json_delta", partial_json: text },
+    });
+  }
+  // Shapes the template must leave to JSON.stringify: extra or reordered keys, and other deltas.
+  events.push(
+    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "a", extra: 1 } },
+    { type: "content_block_delta", index: 0, delta: { text: "a", type: "text_delta" } },
+    { index: 0, type: "content_block_delta", delta: { type: "text_delta", text: "a" } },
+    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "a" }, more: true },
+    { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "t" } },
+    { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "s" } },
+  );
+  for (const event of events) assert.equal(frameEvent(event as StreamEvent), generic(event));
+});
