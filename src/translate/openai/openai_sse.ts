@@ -6,6 +6,7 @@
  * @module
  */
 import { RelayError } from "../../errors.ts";
+import { chunkParser } from "./_chunk_template.ts";
 
 /**
  * Yields the payload of every `data:` line of an SSE byte stream, up to `data: [DONE]`.
@@ -135,7 +136,7 @@ function dataOf(rawLine: string): string | undefined {
  * ```
  */
 export function openAIChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
-  return payloads(body, parseChunk);
+  return payloads(body, chunkParser(parseChunk));
 }
 
 /**
@@ -149,7 +150,7 @@ export function openAIChunkBatches(
   body: ReadableStream<Uint8Array>,
   onRead?: () => void,
 ): AsyncGenerator<unknown[]> {
-  return payloadBatches<unknown>(body, parseChunk, OPENAI_DONE, onRead);
+  return payloadBatches<unknown>(body, chunkParser(parseChunk), OPENAI_DONE, onRead);
 }
 
 /**
