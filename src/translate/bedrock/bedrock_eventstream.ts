@@ -14,7 +14,19 @@ import { base64ToBytes } from "../_encoding.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-const codec = new EventStreamCodec((bytes) => decoder.decode(bytes), (text) => encoder.encode(text));
+const codec = new EventStreamCodec(headerText, (text) => encoder.encode(text));
+
+/**
+ * The codec's decoder of header names and string values: six short ASCII strings a frame
+ * (`:event-type`, `contentBlockDelta`, ...), where a TextDecoder call costs more than building the string
+ * in JavaScript. Anything longer or not ASCII goes to the TextDecoder.
+ */
+function headerText(bytes: Uint8Array): string {
+  if (bytes.length > 64) return decoder.decode(bytes);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return decoder.decode(bytes);
+  // Every byte is ASCII, so each is its own UTF-16 code unit.
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
 
 /** One decoded frame. */
 export interface EventStreamMessage {
