@@ -40,3 +40,13 @@ Deno.test("eventStreamBatches() reads header strings, ASCII or not, as the codec
     ["error", "InternalFailure", "échec ⚠ " + long],
   ]);
 });
+
+Deno.test("eventStreamBatches() tells apart header strings whose bytes hash alike", async () => {
+  // "Aa" and "BB" share a 31-multiplier hash (Java's String.hashCode collision).
+  const frames = ["Aa", "BB", "Aa", "BB"].map((type) =>
+    frame({ ":message-type": "event", ":event-type": type }, "{}")
+  );
+  const types = [];
+  for await (const batch of eventStreamBatches(bodyOf(...frames))) types.push(...batch.map((m) => m.type));
+  assert.deepEqual(types, ["Aa", "BB", "Aa", "BB"]);
+});
