@@ -40,12 +40,14 @@ export interface ProfileSummary {
   functions: FunctionTime[];
 }
 
+// The checkout this bench runs from (a worktree as well as /work/main).
+const ROOT = new URL("../", import.meta.url).href;
+
 /** Groups a script URL: relayx's own code, an npm package, the runtime, or a V8 pseudo-frame. */
 export function origin(frame: CallFrame): string {
   const url = frame.url;
   if (!url) return frame.functionName.startsWith("(") ? frame.functionName : "(native)";
-  const src = /\/work\/main\/(src\/[^?]*|main\.ts)/.exec(url);
-  if (src) return "relayx";
+  if (url.startsWith(`${ROOT}src/`) || url === `${ROOT}main.ts`) return "relayx";
   const npm = /\/npm\/[^/]+\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (npm) return `npm:${npm[1]}`;
   if (url.startsWith("ext:") || url.startsWith("node:")) return "runtime";
@@ -53,8 +55,7 @@ export function origin(frame: CallFrame): string {
 }
 
 function shortUrl(url: string): string {
-  const src = /\/work\/main\/(.*)$/.exec(url);
-  if (src) return src[1] ?? url;
+  if (url.startsWith(ROOT)) return url.slice(ROOT.length);
   const npm = /\/npm\/[^/]+\/((?:@[^/]+\/)?[^/]+)\/[^/]+\/(.*)$/.exec(url);
   if (npm) return `${npm[1]}/${npm[2]}`;
   return url.replace(/^ext:/, "");

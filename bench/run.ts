@@ -11,9 +11,9 @@
  * `relayx_routed`: the same with a `NAME/MODEL` target, which goes through the router), `--rounds=N`
  * (default 1: measure the targets N times, each round starting one target further on, and report each
  * figure's median, so that a target's place in the run does not decide its figures; the rows of a
- * one-round run measured later get lower rates), `--profile[=stream|complete]` (instead of the
- * table: relayx under load with `--cpu-prof`, then its top self-time functions). `BENCH_RELAYX_FLAGS`
- * adds Deno flags to relayx's command line (e.g. `--v8-flags=--max-semi-space-size=2`) to try settings.
+ * one-round run measured later get lower rates), `--profile[=stream|complete]` (instead of the table:
+ * relayx under load with `--cpu-prof`, then its top self-time functions; `--profile=bedrock[-stream|
+ * -complete]` profiles the Bedrock setup). `BENCH_RELAYX_FLAGS` adds Deno flags to relayx's command line (e.g. `--v8-flags=--max-semi-space-size=2`) to try settings.
  * `OTEL_*` variables are passed to relayx (not to the mock or the peer): `OTEL_DENO=true` measures it
  * with OpenTelemetry on. The last line is the one-line summary of issue 13's targets (relayx
  * OpenAI-compatible against PARSE, every ratio against its bound), a second one for the Bedrock rows.
@@ -84,13 +84,24 @@ interface Row {
   notes: string[];
 }
 
+/** `--profile`'s loads: relayx (OpenAI-compatible) by default, the Bedrock setup with `bedrock`. */
+const PROFILE_LOADS = [
+  "both",
+  "stream",
+  "complete",
+  "bedrock",
+  "bedrock-stream",
+  "bedrock-complete",
+] as const;
+type ProfileLoad = typeof PROFILE_LOADS[number];
+
 interface Options {
   durationMs: number;
   warmupMs: number;
   only?: Set<string>;
   peer: boolean;
   /** Which load to profile relayx under, if any. */
-  profile?: "both" | "stream" | "complete";
+  profile?: ProfileLoad;
   /** How many times the targets are measured, interleaved. */
   rounds: number;
 }
@@ -104,8 +115,8 @@ function parseArgs(args: string[]): Options {
     else if (k === "--only") opts.only = new Set((v ?? "").split(","));
     else if (k === "--no-peer") opts.peer = false;
     else if (k === "--rounds") opts.rounds = Number(v);
-    else if (k === "--profile" && (v === undefined || v === "both" || v === "stream" || v === "complete")) {
-      opts.profile = v ?? "both";
+    else if (k === "--profile" && (v === undefined || PROFILE_LOADS.includes(v as ProfileLoad))) {
+      opts.profile = (v ?? "both") as ProfileLoad;
     } else throw new Error(`Unknown flag: "${a}"`);
   }
   if (!(opts.durationMs > 0 && opts.durationMs <= 30_000)) throw new Error("--duration: 1 to 30000 ms");
@@ -671,9 +682,11 @@ function summary(rows: Row[]): string {
 // -----------------------------------------------------------------------------------------------------
 // Profile mode
 
-async function profile(upstream: Server, opts: Options, load: "both" | "stream" | "complete"): Promise<void> {
+async function profile(upstream: Server, opts: Options, which: ProfileLoad): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "relayx-bench-prof-" });
-  const server = await startRelayx("openai", dir)(upstream);
+  const bedrock = which.startsWith("bedrock");
+  const load = which === "bedrock" ? "both" : which.replace("bedrock-", "");
+  const server = await startRelayx(bedrock ? "bedrock" : "openai", dir)(upstream);
   try {
     const stream = requestFor("anthropic", server.port, claudeCodeBody(true), "bench", true);
     const complete = requestFor("anthropic", server.port, claudeCodeBody(false), "bench", false);

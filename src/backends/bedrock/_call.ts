@@ -20,13 +20,19 @@ import { toolNameMap } from "../../translate/tool_names.ts";
 import type { CallContext } from "../backend.ts";
 import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { AuthPlan } from "./auth.ts";
+import { jsonBody, type SignedSend } from "./signed_fetch.ts";
 
 /** What the calls of one Bedrock backend share. */
 export interface BedrockCall {
   /** The backend's settings. */
   config: BedrockConfig;
-  /** The runtime client every call is sent with. */
+  /** The runtime client: the SDK path of every call, and the endpoint, credentials and signer of the other. */
   client: BedrockRuntimeClient;
+  /**
+   * Sends calls signed by relayx with the client's endpoint, credentials and signer (`signed_fetch.ts`);
+   * absent, or resolving to undefined (bearer auth), the SDK sends them.
+   */
+  send?: () => Promise<SignedSend | undefined>;
   /** The credentials chosen at start-up (its profile goes into login hints). */
   plan: AuthPlan;
   /** Hides secrets in the errors and warnings its calls report. */
@@ -89,6 +95,12 @@ export function invokeBody(request: MessagesRequest, ctx: CallContext, call: Bed
     warn: ctx.warn,
   });
   return encoder.encode(JSON.stringify(body));
+}
+
+/** The body of a Converse or ConverseStream call: the request without its `modelId` (it is in the path). */
+export function converseBody(input: ConverseCommandInput): Uint8Array {
+  const { modelId: _, ...body } = input;
+  return jsonBody(body);
 }
 
 /** The Converse request for a model. */

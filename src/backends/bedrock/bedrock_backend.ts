@@ -3,7 +3,9 @@
  * Anthropic's own request body for Claude (BEDROCK_API: auto = invoke for Claude, converse otherwise).
  *
  * The AWS SDK does what it does well: endpoints, the credential chain (SSO, SAML-written keys,
- * assume-role, instance roles), SigV4 or bearer auth for Bedrock API keys, and event-stream framing.
+ * assume-role, instance roles), SigV4 or bearer auth for Bedrock API keys, typed exceptions, and
+ * event-stream framing. The runtime calls themselves are sent with fetch and the SDK's signer
+ * (`signed_fetch.ts`): its per-call serializer and middleware cost more than the translation.
  * Translation lives in `src/translate/bedrock/`; this module only assembles the backend from its parts:
  * credentials (`auth.ts`), clients (`client.ts`), model names (`model_resolver.ts`, `profiles.ts`,
  * `profile_lister.ts`), the calls (`complete_message.ts`, `bedrock_stream.ts`, `count_tokens.ts`), the
@@ -17,7 +19,9 @@ import { createModelRegistry, type ModelRegistry } from "../../models/registry.t
 import { createRedactor, type Redactor, secretsOf } from "../../redact.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../limits.ts";
 import type { Backend } from "../backend.ts";
+import { abortableFetch } from "../abortable_fetch.ts";
 import { answeringPrewarm } from "../prewarm.ts";
+import { retryOnce } from "../retry_once.ts";
 import { completeWithMedia, type MediaPlan, streamWithMedia } from "../with_media.ts";
 import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { BedrockCall } from "./_call.ts";
@@ -31,6 +35,7 @@ import { bedrockMediaCaps } from "./media_caps.ts";
 import { listModels } from "./model_list.ts";
 import { createModelResolver } from "./model_resolver.ts";
 import { profileLister } from "./profile_lister.ts";
+import { signedSender } from "./signed_fetch.ts";
 import type { InferenceProfile } from "./profiles.ts";
 
 export type { StaticCredentials, UpstreamLimits };
@@ -129,7 +134,16 @@ export async function createBedrockBackend(
     .with([creds?.accessKeyId, creds?.secretAccessKey, creds?.sessionToken]);
   const registry = options.registry ?? createModelRegistry();
   const spec = (model: string) => registry.lookup(model, { provider: "bedrock" });
-  const call: BedrockCall = { config, client, plan, redact, limits: options.limits ?? DEFAULT_LIMITS, spec };
+  const call: BedrockCall = {
+    config,
+    client,
+    // The same fetch as the SDK's handler (client.ts): bodies kept abortable, one retry of an unanswered call.
+    send: signedSender(client, retryOnce(abortableFetch(options.fetch))),
+    plan,
+    redact,
+    limits: options.limits ?? DEFAULT_LIMITS,
+    spec,
+  };
   const stream = bedrockStream(call);
   const media: MediaPlan = {
     caps: (model) => bedrockMediaCaps(config, model, spec(model)),

@@ -1,8 +1,10 @@
 /**
  * The Bedrock backend's two streaming calls, InvokeModelWithResponseStream (Anthropic's own body, for
- * Claude) and ConverseStream: the SDK builds, signs and sends them; the successful event-stream body is
- * taken raw (`raw_body.ts`) and decoded in batches by `translate/bedrock/bedrock_eventstream.ts`. The
- * SDK's own iterator is only the fallback for when the raw body was not taken.
+ * Claude) and ConverseStream: relayx sends them signed itself (`signed_fetch.ts`), and decodes a successful
+ * event-stream body in batches with `translate/bedrock/bedrock_eventstream.ts`. Any other answer goes to
+ * the SDK's deserializer (`raw_body.ts` `answerWith`: typed exceptions); with bearer auth the SDK builds,
+ * signs and sends the call, and its body is taken raw just the same. The SDK's own iterator is only the
+ * fallback for when the raw body was not taken.
  *
  * @module
  */
@@ -22,9 +24,24 @@ import { translateBatches } from "../../translate/stream_translator.ts";
 import type { CallContext } from "../backend.ts";
 import type { StreamCall } from "../upstream_stream.ts";
 import type { UpstreamWatch } from "../upstream_watch.ts";
-import { type BedrockCall, converseInput, invokeBody, pickApi, streamOptions, windowOf } from "./_call.ts";
+import {
+  type BedrockCall,
+  converseBody,
+  converseInput,
+  invokeBody,
+  pickApi,
+  streamOptions,
+  windowOf,
+} from "./_call.ts";
+import { JSON_HEADERS, sendSigned } from "./_signed_call.ts";
 import { mapError } from "./map_error.ts";
-import { takeRawBody } from "./raw_body.ts";
+import { answerWith, takeRawBody } from "./raw_body.ts";
+
+// InvokeModelWithResponseStream takes its `accept` in this header.
+const INVOKE_STREAM_HEADERS = {
+  "content-type": "application/json",
+  "x-amzn-bedrock-accept": "application/json",
+};
 
 const decoder = new TextDecoder();
 
@@ -59,6 +76,22 @@ async function openInvokeStream(
   ctx: CallContext,
   watch: UpstreamWatch,
 ): Promise<AsyncIterable<StreamEvent[]>> {
+  const sent = await sendSigned(
+    call,
+    "invoke-with-response-stream",
+    body,
+    INVOKE_STREAM_HEADERS,
+    ctx.model,
+    watch,
+  );
+  const options = streamOptions(call, request, ctx);
+  const errors = { estimate: options.inputEstimate, window: options.contextWindow ?? 0 };
+  if (sent?.kind === "stream") {
+    return translateBatches(
+      invokeEventBatches(sent.body, errors, watch.touch),
+      invokeStreamTranslator(options),
+    );
+  }
   const command = new InvokeModelWithResponseStreamCommand({
     modelId: ctx.model,
     body,
@@ -66,10 +99,9 @@ async function openInvokeStream(
     accept: "application/json",
   });
   const raw = takeRawBody(command, watch);
+  if (sent) answerWith(command, sent.response);
   const res = await call.client.send(command, { abortSignal: watch.signal });
   const stream = raw();
-  const options = streamOptions(call, request, ctx);
-  const errors = { estimate: options.inputEstimate, window: options.contextWindow ?? 0 };
   const chunks = stream
     ? invokeEventBatches(stream, errors, watch.touch)
     : res.body
@@ -86,8 +118,16 @@ async function openConverseStream(
   ctx: CallContext,
   watch: UpstreamWatch,
 ): Promise<AsyncIterable<StreamEvent[]>> {
+  const sent = await sendSigned(call, "converse-stream", converseBody(input), JSON_HEADERS, ctx.model, watch);
+  if (sent?.kind === "stream") {
+    return translateBatches(
+      converseEventBatches(sent.body, watch.touch),
+      converseStreamTranslator(streamOptions(call, request, ctx)),
+    );
+  }
   const command = new ConverseStreamCommand(input);
   const raw = takeRawBody(command, watch);
+  if (sent) answerWith(command, sent.response);
   const res = await call.client.send(command, { abortSignal: watch.signal });
   const body = raw();
   const stream = body

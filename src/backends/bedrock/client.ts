@@ -25,16 +25,34 @@ export interface StaticCredentials {
 
 // The SDK's own user-agent provider calls os.release(), which under Deno needs --allow-sys=osRelease;
 // this one reports the same kind of facts from Deno itself, so `--allow-net --allow-env` is enough.
+const USER_AGENT: [string, string?][] = [
+  ["aws-sdk-js", "3"],
+  ["ua", "2.1"],
+  [`os/${Deno.build.os}`],
+  ["lang/js"],
+  ["md/deno", Deno.version.deno],
+  ["api/bedrock-runtime", "3"],
+  ["app/relayx"],
+];
+
 function userAgent(): Promise<[string, string?][]> {
-  return Promise.resolve([
-    ["aws-sdk-js", "3"],
-    ["ua", "2.1"],
-    [`os/${Deno.build.os}`],
-    ["lang/js"],
-    ["md/deno", Deno.version.deno],
-    ["api/bedrock-runtime", "3"],
-    ["app/relayx"],
-  ]);
+  return Promise.resolve(USER_AGENT);
+}
+
+/**
+ * The `user-agent` header the SDK writes from {@linkcode sharedClientConfig}'s user agent (without its
+ * per-call feature list), for calls relayx signs and sends itself.
+ *
+ * @example
+ * ```ts
+ * userAgentHeader(); // "aws-sdk-js/3 ua/2.1 os/linux lang/js md/deno#2.9.6 api/bedrock-runtime#3 app/relayx"
+ * ```
+ */
+export function userAgentHeader(): string {
+  // The SDK joins a versioned "prefix/name" with "#", a bare name with "/".
+  return USER_AGENT.map(([name, version]) =>
+    version === undefined ? name : `${name}${name.includes("/") ? "#" : "/"}${version}`
+  ).join(" ");
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * A non-streaming Bedrock call: InvokeModel with Anthropic's own body for the invoke API, Converse
- * otherwise, watched by relayx's upstream timeouts, translated back into an Anthropic message.
+ * otherwise, watched by relayx's upstream timeouts, translated back into an Anthropic message. relayx
+ * sends it signed itself (`signed_fetch.ts`) and parses a successful answer; any other answer is handed
+ * to the SDK's deserializer, and with bearer auth the SDK sends the call.
  *
  * @module
  */
@@ -11,9 +13,20 @@ import { fromConverseResponse } from "../../translate/bedrock/from_converse.ts";
 import { fromInvokeResponse } from "../../translate/bedrock/invoke_stream.ts";
 import type { CallContext } from "../backend.ts";
 import { UpstreamWatch } from "../upstream_watch.ts";
-import { type BedrockCall, converseInput, fromOptions, invokeBody, pickApi, windowOf } from "./_call.ts";
+import {
+  type BedrockCall,
+  converseBody,
+  converseInput,
+  fromOptions,
+  invokeBody,
+  pickApi,
+  windowOf,
+} from "./_call.ts";
+import { JSON_HEADERS, sendSigned } from "./_signed_call.ts";
 import { mapError } from "./map_error.ts";
-import { watchBody } from "./raw_body.ts";
+import { answerWith, watchBody } from "./raw_body.ts";
+
+const INVOKE_HEADERS = { "content-type": "application/json", accept: "application/json" };
 
 const decoder = new TextDecoder();
 
@@ -92,22 +105,39 @@ export async function completeMessage(
   const from = fromOptions(request, ctx);
   // Translation errors (400s) are thrown before any upstream call.
   if (api === "invoke") {
-    const command = new InvokeModelCommand({
-      modelId: ctx.model,
-      body: invokeBody(request, ctx, call),
-      contentType: "application/json",
-      accept: "application/json",
-    });
+    const body = invokeBody(request, ctx, call);
     const json = await watched(call, request, ctx, async (watch) => {
+      const sent = await sendSigned(call, "invoke", body, INVOKE_HEADERS, ctx.model, watch);
+      if (sent?.kind === "json") {
+        return parseAnswer(sent.bytes, sent.response.headers.get("content-type") ?? undefined);
+      }
+      const command = new InvokeModelCommand({
+        modelId: ctx.model,
+        body,
+        contentType: "application/json",
+        accept: "application/json",
+      });
       watchBody(command, watch);
+      if (sent?.kind === "answer") answerWith(command, sent.response);
       const res = await call.client.send(command, { abortSignal: watch.signal });
       return parseAnswer(res.body, res.contentType);
     });
     return fromInvokeResponse(json, from);
   }
-  const command = new ConverseCommand(converseInput(request, ctx, call));
-  const out = await watched(call, request, ctx, (watch) => {
+  const input = converseInput(request, ctx, call);
+  const out = await watched(call, request, ctx, async (watch) => {
+    const sent = await sendSigned(call, "converse", converseBody(input), JSON_HEADERS, ctx.model, watch);
+    if (sent?.kind === "json") {
+      try {
+        return JSON.parse(decoder.decode(sent.bytes));
+      } catch {
+        // Not JSON after all: the SDK reads it below and fails the call with its own error.
+      }
+    }
+    const command = new ConverseCommand(input);
     watchBody(command, watch);
+    if (sent?.kind === "json") answerWith(command, sent.response, sent.bytes);
+    else if (sent?.kind === "answer") answerWith(command, sent.response);
     return call.client.send(command, { abortSignal: watch.signal });
   });
   return fromConverseResponse(out, from);

@@ -1,7 +1,8 @@
 /**
  * Raw-response plumbing for Bedrock calls, as middleware that sees the HTTP response before the SDK's
  * deserializer: it tells the call's {@linkcode UpstreamWatch} when the headers are in, and watches the
- * body's reads. For the streaming operations the SDK still builds, signs and sends the request and turns
+ * body's reads; or hands the SDK a response relayx already has (`signed_fetch.ts`), so that the SDK's
+ * deserializer reads it (typed exceptions) without sending the call again. For the streaming operations the SDK still builds, signs and sends the request and turns
  * error statuses into typed exceptions; a successful `application/vnd.amazon.eventstream` body is taken
  * from it before its deserializer runs, and decoded by `translate/bedrock/bedrock_eventstream.ts`.
  *
@@ -143,4 +144,49 @@ export function takeRawBody(
     return result;
   });
   return () => taken;
+}
+
+/**
+ * Makes the command take `response` (already received for the same call, sent by `signed_fetch.ts`) as
+ * its answer instead of sending the request: the SDK then reads it exactly as if it had fetched it
+ * (an error status becomes its typed exception). `body` replaces the response's body when relayx has
+ * read it already. Add it after the other middleware of this module: it must be the innermost.
+ *
+ * @example
+ * ```ts
+ * import { BedrockRuntimeClient, ConverseCommand } from "@aws-sdk/client-bedrock-runtime";
+ *
+ * const client = new BedrockRuntimeClient({ region: "us-east-1" });
+ * const command = new ConverseCommand({ modelId: "us.amazon.nova-pro-v1:0", messages: [] });
+ * const answer = new Response('{"message":"Too many requests"}', {
+ *   status: 429,
+ *   headers: { "x-amzn-errortype": "ThrottlingException" },
+ * });
+ * answerWith(command, answer);
+ * await client.send(command).catch((err) => console.log(err.name)); // "ThrottlingException"
+ * ```
+ */
+export function answerWith(
+  command:
+    | ConverseCommand
+    | ConverseStreamCommand
+    | InvokeModelCommand
+    | InvokeModelWithResponseStreamCommand,
+  response: Response,
+  body?: Uint8Array,
+): void {
+  // The shape of the SDK's fetch handler's answer: lower-case header names, the body as a stream.
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => headers[name] = value);
+  const answer: RawResponse & { reason: string } = {
+    statusCode: response.status,
+    reason: response.statusText,
+    headers,
+    body: body ?? response.body ?? new Uint8Array(),
+  };
+  addMiddleware(
+    command,
+    "relayxAnswered",
+    () => () => Promise.resolve({ response: answer, output: undefined }),
+  );
 }

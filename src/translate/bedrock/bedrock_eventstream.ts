@@ -14,7 +14,39 @@ import { base64ToBytes } from "../_encoding.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
-const codec = new EventStreamCodec((bytes) => decoder.decode(bytes), (text) => encoder.encode(text));
+const codec = new EventStreamCodec(headerText, (text) => encoder.encode(text));
+
+/**
+ * The codec's decoder of header names and string values: six short ASCII strings a frame, nearly always
+ * the same few (`:event-type`, `contentBlockDelta`, ...), so each is built once and found again by a hash
+ * of its bytes, where a TextDecoder call each cost more. Anything longer or not ASCII goes to the
+ * TextDecoder.
+ */
+function headerText(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n > 64) return decoder.decode(bytes);
+  let hash = n;
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c > 0x7f) return decoder.decode(bytes);
+    hash = (Math.imul(hash, 31) + c) | 0;
+  }
+  const known = headerStrings.get(hash);
+  if (known !== undefined && sameAscii(known, bytes)) return known;
+  // Every byte is ASCII, so each is its own UTF-16 code unit.
+  const text = String.fromCharCode.apply(null, bytes as unknown as number[]);
+  if (headerStrings.size < HEADER_STRINGS_MAX) headerStrings.set(hash, text);
+  return text;
+}
+
+const headerStrings = new Map<number, string>();
+const HEADER_STRINGS_MAX = 512;
+
+function sameAscii(text: string, bytes: Uint8Array): boolean {
+  if (text.length !== bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (text.charCodeAt(i) !== bytes[i]) return false;
+  return true;
+}
 
 /** One decoded frame. */
 export interface EventStreamMessage {

@@ -251,6 +251,21 @@ const PROVIDER_RULES: ReadonlyMap<string, (id: string) => BedrockModelInfo> = ne
  * ```
  */
 export function bedrockModelInfo(modelId: string): BedrockModelInfo {
+  let info = known.get(modelId);
+  if (info) return info;
+  // Frozen: one object answers every later request for the id, so no caller may change it.
+  info = Object.freeze(modelInfo(modelId));
+  if (known.size >= KNOWN_MAX) known.clear();
+  known.set(modelId, info);
+  return info;
+}
+
+// Asked several times a request (media capabilities, the translator, the API choice) about the handful
+// of ids a backend serves; the rules' regular expressions cost more than the rest of the lookup.
+const known = new Map<string, BedrockModelInfo>();
+const KNOWN_MAX = 256;
+
+function modelInfo(modelId: string): BedrockModelInfo {
   const id = foundationModelId(modelId).toLowerCase();
   const dot = id.indexOf(".");
   const provider = dot > 0 ? id.slice(0, dot) : "";

@@ -100,6 +100,17 @@ Deno.test("bedrockModelInfo()", async (t) => {
   });
 });
 
+Deno.test("bedrockModelInfo() answers the same id with the same unchangeable object", () => {
+  const id = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+  const first = bedrockModelInfo(id);
+  assert.equal(bedrockModelInfo(id), first);
+  assert.ok(Object.isFrozen(first));
+  assert.throws(() => {
+    (first as { maxOutputTokens: number }).maxOutputTokens = 1;
+  }, TypeError);
+  assert.notEqual(bedrockModelInfo(id).maxOutputTokens, 1);
+});
+
 Deno.test("resolveInference()", async (t) => {
   const sonnet45 = bedrockModelInfo("us.anthropic.claude-sonnet-4-5-20250929-v1:0");
   const opus47 = bedrockModelInfo("global.anthropic.claude-opus-4-7");
