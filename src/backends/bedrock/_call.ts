@@ -20,7 +20,8 @@ import { toolNameMap } from "../../translate/tool_names.ts";
 import type { CallContext } from "../backend.ts";
 import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { AuthPlan } from "./auth.ts";
-import { jsonBody, type SignedSend } from "./signed_fetch.ts";
+import { jsonBody, jsonText, type SignedSend } from "./signed_fetch.ts";
+import { arrayBytes, objectBytes } from "../../translate/_json_bytes.ts";
 
 /** What the calls of one Bedrock backend share. */
 export interface BedrockCall {
@@ -100,7 +101,11 @@ export function invokeBody(request: MessagesRequest, ctx: CallContext, call: Bed
 /** The body of a Converse or ConverseStream call: the request without its `modelId` (it is in the path). */
 export function converseBody(input: ConverseCommandInput): Uint8Array {
   const { modelId: _, ...body } = input;
-  return jsonBody(body);
+  const config = body.toolConfig;
+  if (!config?.tools?.length) return jsonBody(body);
+  // The tools (most of a coding agent's request, the same objects on every turn) as remembered bytes.
+  const tools = arrayBytes(config.tools, jsonText);
+  return objectBytes(body, "toolConfig", objectBytes({ ...config }, "tools", tools, jsonText), jsonText);
 }
 
 /** The Converse request for a model. */

@@ -232,11 +232,15 @@ export function signedSender(
  * ```
  */
 export function jsonBody(input: unknown): Uint8Array {
+  return encoder.encode(jsonText(input) ?? "null");
+}
+
+/** The JSON text of a value as {@linkcode jsonBody} writes it (bytes as base64). */
+export function jsonText(input: unknown): string | undefined {
   // The replacer slows every value down; most requests carry no bytes, and a walk finds that out cheaply.
-  const text = hasBytes(input, 0)
+  return hasBytes(input, 0)
     ? JSON.stringify(input, (_k, v) => v instanceof Uint8Array ? bytesToBase64(v) : v)
     : JSON.stringify(input);
-  return encoder.encode(text);
 }
 
 const encoder = new TextEncoder();

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { MessagesRequest, ToolChoice } from "../../anthropic/types.ts";
+import type { CustomTool, MessagesRequest, ToolChoice } from "../../anthropic/types.ts";
 import { safeIdentifier } from "../tool_names.ts";
 import { isThinkingOn, type ResolvedInference, resolveInference } from "./bedrock_inference.ts";
 import { type BedrockModelInfo, bedrockModelInfo } from "./bedrock_models.ts";
@@ -51,6 +51,21 @@ function toolSpec(
   };
 }
 
+// A client that resends the same tools gets the same tool objects back (anthropic/repeated_parts.ts): each
+// is translated once, frozen, and its JSON bytes are remembered when the body is serialised.
+const specs = new WeakMap<CustomTool, ConverseTool>();
+
+function customToolSpec(tool: CustomTool): ConverseTool {
+  let spec = specs.get(tool);
+  if (spec === undefined) {
+    const made = toolSpec(tool.name, tool.description, tool.input_schema);
+    if ("toolSpec" in made) Object.freeze(Object.freeze(made.toolSpec).inputSchema);
+    spec = Object.freeze(made);
+    specs.set(tool, spec);
+  }
+  return spec;
+}
+
 function converseToolChoice(choice: ToolChoice | undefined): ConverseToolChoice | undefined {
   switch (choice?.type) {
     case "any":
@@ -80,7 +95,7 @@ function toolConfig(plan: ToolPlan, out: Builder): ConverseInput["toolConfig"] {
     case "tools":
       tools = [];
       for (const t of plan.tools) {
-        tools.push(toolSpec(t.name, t.description, t.input_schema));
+        tools.push(customToolSpec(t));
         out.cache(tools, t.cache_control);
       }
       break;

@@ -11,12 +11,11 @@ import { safeIdentifier } from "../tool_names.ts";
 import type { OpenAIChatRequest, OpenAITool } from "./openai_types.ts";
 import type { ProviderProfile } from "./providers.ts";
 import { cleanSchemaForGemini } from "./schema_clean.ts";
+import { arrayBytes, objectBytes } from "../_json_bytes.ts";
 
 // One memo per schema style. Keyed by the tool object, so an entry lives exactly as long as the tool.
 const plain = new WeakMap<CustomTool, OpenAITool>();
 const strict = new WeakMap<CustomTool, OpenAITool>();
-// The UTF-8 JSON of each translated tool (translated tools are frozen: the bytes cannot go stale).
-const bytesOf = new WeakMap<OpenAITool, Uint8Array<ArrayBuffer>>();
 
 function translate(tool: CustomTool, strictSchemas: boolean): OpenAITool {
   const fn: OpenAITool["function"] = { name: safeIdentifier(tool.name) };
@@ -45,25 +44,9 @@ export function openAITools(tools: readonly Tool[] | undefined, provider: Provid
   return out;
 }
 
-const encoder = new TextEncoder();
-
-function toolBytes(tool: OpenAITool): Uint8Array<ArrayBuffer> {
-  let bytes = bytesOf.get(tool);
-  if (bytes === undefined) {
-    bytes = encoder.encode(JSON.stringify(tool));
-    // Only frozen tools (this module's) are remembered: their text cannot change.
-    if (Object.isFrozen(tool) && Object.isFrozen(tool.function)) bytesOf.set(tool, bytes);
-  }
-  return bytes;
-}
-
-const COMMA = 44;
-const OPEN = 91;
-const CLOSE = 93;
-
 /**
  * A chat-completions body as UTF-8 JSON, exactly the bytes of `JSON.stringify(body)`, with each tool's
- * bytes taken from the memo: tools are most of a coding agent's request, and the same on every turn, so
+ * bytes taken from a memo: tools are most of a coding agent's request, and the same on every turn, so
  * only the rest is serialised and encoded per request.
  *
  * @example
@@ -79,37 +62,7 @@ const CLOSE = 93;
 export function chatBodyBytes(body: OpenAIChatRequest): Uint8Array<ArrayBuffer> {
   const tools = body.tools;
   if (tools === undefined) return encoder.encode(JSON.stringify(body));
-  // The text before the tools' value and after it; the tools go between as bytes.
-  let head = "{";
-  let tail = "";
-  let before = true;
-  for (const [key, value] of Object.entries(body)) {
-    if (value === tools) {
-      head += `${head.length > 1 ? "," : ""}${JSON.stringify(key)}:`;
-      before = false;
-      continue;
-    }
-    const text: string | undefined = JSON.stringify(value);
-    if (text === undefined) continue;
-    const member = `${JSON.stringify(key)}:${text}`;
-    if (before) head += `${head.length > 1 ? "," : ""}${member}`;
-    else tail += `,${member}`;
-  }
-  const headBytes = encoder.encode(head);
-  const tailBytes = encoder.encode(`${tail}}`);
-  const parts = tools.map(toolBytes);
-  let size = headBytes.length + tailBytes.length + 2 + Math.max(0, parts.length - 1);
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  out.set(headBytes, 0);
-  let at = headBytes.length;
-  out[at++] = OPEN;
-  parts.forEach((p, i) => {
-    if (i > 0) out[at++] = COMMA;
-    out.set(p, at);
-    at += p.length;
-  });
-  out[at++] = CLOSE;
-  out.set(tailBytes, at);
-  return out;
+  return objectBytes({ ...body }, "tools", arrayBytes(tools));
 }
+
+const encoder = new TextEncoder();

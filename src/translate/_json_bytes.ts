@@ -1,0 +1,89 @@
+/**
+ * UTF-8 JSON of a request body with its largest repeated part taken from a memo: the tools a coding agent
+ * sends on every turn are most of its request, and the same objects every time (`anthropic/
+ * repeated_parts.ts`, and the translators' per-tool memos), so their bytes are encoded once and only the
+ * rest of the body is serialised per request. The output is byte for byte what serialising the whole
+ * body gives.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+
+// Each translated tool's bytes, keyed by the (frozen) translated tool object.
+const bytesOf = new WeakMap<object, Uint8Array<ArrayBuffer>>();
+
+/** A member's value serialised: JSON text, or `undefined` for a value JSON leaves out. */
+export type Stringify = (value: unknown) => string | undefined;
+
+function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The bytes of a JSON array of `items`; each frozen object among them is serialised once and its bytes
+ * remembered (a frozen object cannot change, so its bytes cannot go stale).
+ */
+export function arrayBytes(items: readonly unknown[], stringify: Stringify = JSON.stringify): Uint8Array {
+  const parts: Uint8Array[] = [];
+  items.forEach((item, i) => {
+    parts.push(encoder.encode(i === 0 ? "[" : ","));
+    const known = typeof item === "object" && item !== null ? bytesOf.get(item) : undefined;
+    if (known) {
+      parts.push(known);
+      return;
+    }
+    const bytes = encoder.encode(stringify(item) ?? "null");
+    if (typeof item === "object" && item !== null && Object.isFrozen(item)) bytesOf.set(item, bytes);
+    parts.push(bytes);
+  });
+  parts.push(encoder.encode(items.length === 0 ? "[]" : "]"));
+  return concat(parts);
+}
+
+/**
+ * The bytes of `JSON.stringify(body)` (with `stringify` for each member), where the member `key` is
+ * given as bytes already.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * const tools = [Object.freeze({ name: "Bash" })];
+ * const body = { model: "m", tools, stream: true };
+ * const bytes = objectBytes(body, "tools", arrayBytes(tools));
+ * assert.equal(new TextDecoder().decode(bytes), JSON.stringify(body));
+ * ```
+ */
+export function objectBytes(
+  body: Record<string, unknown>,
+  key: string,
+  value: Uint8Array,
+  stringify: Stringify = JSON.stringify,
+): Uint8Array<ArrayBuffer> {
+  // The text before the member's value and after it; the value goes between as bytes.
+  let head = "{";
+  let tail = "";
+  let before = true;
+  for (const [k, v] of Object.entries(body)) {
+    if (k === key) {
+      head += `${head.length > 1 ? "," : ""}${JSON.stringify(k)}:`;
+      before = false;
+      continue;
+    }
+    const text = stringify(v);
+    if (text === undefined) continue;
+    const member = `${JSON.stringify(k)}:${text}`;
+    if (before) head += `${head.length > 1 ? "," : ""}${member}`;
+    else tail += `,${member}`;
+  }
+  return concat([encoder.encode(head), value, encoder.encode(`${tail}}`)]);
+}
