@@ -15,6 +15,7 @@ import { ConfigError, createRelay, type Relay } from "./main.ts";
 import { parseCommandLine } from "./src/cli.ts";
 import { denoFiles } from "./src/file_access.ts";
 import { VERSION } from "./src/version.ts";
+import { collectWhenIdle } from "./src/server/idle_gc.ts";
 import { onShutdownSignals } from "./src/server/shutdown.ts";
 
 let relay: Promise<Relay> | undefined;
@@ -46,11 +47,16 @@ function _build(): Promise<Relay> {
   return built;
 }
 
+// One full collection whenever the worker falls idle, under `--v8-flags=--expose-gc` (as `deno run`).
+const idle = collectWhenIdle((request) => {
+  relay ??= _build();
+  return relay.then((r) => r.fetch(request));
+});
+
 /** The handler `deno serve` calls: builds relayx from `Deno.env` on the first request. */
 const serveExport: Deno.ServeDefaultExport = {
   fetch(request: Request): Promise<Response> {
-    relay ??= _build();
-    return relay.then((r) => r.fetch(request));
+    return idle.fetch(request);
   },
 };
 export default serveExport;
