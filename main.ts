@@ -36,6 +36,7 @@ import { VERSION } from "./src/version.ts";
 import { createTokenCounter } from "./src/tokens/token_counter.ts";
 import { createRedactor, type Redactor, secretsOf } from "./src/redact.ts";
 import { isLoopbackHost } from "./src/server/host_check.ts";
+import { collectWhenIdle } from "./src/server/idle_gc.ts";
 import { serveRelay } from "./src/server/serve_relay.ts";
 import { onShutdownSignals } from "./src/server/shutdown.ts";
 import {
@@ -342,7 +343,9 @@ async function serve(): Promise<void> {
   }
   const { config, backend } = relay;
   const upstream = await backend.describe();
-  const server = serveRelay(relay.fetch, { hostname: config.host, port: config.port, limits: config.limits });
+  // One full collection whenever relayx falls idle (under `--v8-flags=--expose-gc`, as the tasks run it).
+  const idle = collectWhenIdle(relay.fetch);
+  const server = serveRelay(idle.fetch, { hostname: config.host, port: config.port, limits: config.limits });
   const { hostname, port } = server.addr;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const url = `http://${host}:${port}`;

@@ -11,9 +11,14 @@
  * `relayx_routed`: the same with a `NAME/MODEL` target, which goes through the router), `--rounds=N`
  * (default 1: measure the targets N times, each round starting one target further on, and report each
  * figure's median, so that a target's place in the run does not decide its figures; the rows of a
- * one-round run measured later get lower rates), `--profile[=stream|complete]` (instead of the table:
- * relayx under load with `--cpu-prof`, then its top self-time functions; `--profile=bedrock[-stream|
- * -complete]` profiles the Bedrock setup). `BENCH_RELAYX_FLAGS` adds Deno flags to relayx's command line (e.g. `--v8-flags=--max-semi-space-size=2`) to try settings.
+ * one-round run measured later get lower rates), `--profile[=stream|complete]` (instead of the
+ * table: relayx under load with `--cpu-prof`, then its top self-time functions; `--profile=bedrock[-stream|
+ * -complete]` profiles the Bedrock setup), `--soak[=IDLE_MS]` (instead of the table: issue 13's stream soak,
+ * `stream_soak.ts`, of PARSE and relayx or the `--only` targets, with a 30 s idle wait after each phase
+ * unless given). relayx runs with `deno task start`'s runtime settings, read from deno.json
+ * (`start_task.ts`); `BENCH_RELAYX_FLAGS` adds Deno flags to its command line (e.g.
+ * `--v8-flags=--max-semi-space-size=2`) and `BENCH_RELAYX_GLIBC_TUNABLES` replaces its `GLIBC_TUNABLES`, to
+ * try settings.
  * `OTEL_*` variables are passed to relayx (not to the mock or the peer): `OTEL_DENO=true` measures it
  * with OpenTelemetry on. The last line is the one-line summary of issue 13's targets (relayx
  * OpenAI-compatible against PARSE, every ratio against its bound), a second one for the Bedrock rows.
@@ -33,6 +38,8 @@ import { encodeRequest } from "./http_client.ts";
 import { fetchOnce, measureLatency, measureThroughput, quantile, sequential } from "./load.ts";
 import { installPeer, PEER_API_KEY, PEER_VERSION, peerInstalled, startPeer } from "./peer.ts";
 import { summarizeProfile } from "./profile.ts";
+import { startTuning } from "./start_task.ts";
+import { SOAK_PHASES, SOAK_SAMPLE_MS, soakTable, type SoakTarget, streamSoak } from "./stream_soak.ts";
 import { describe, judgeTargets, summaryLine } from "./targets.ts";
 import { freePort, memory, type Server, startServer, stopAll } from "./_process.ts";
 import claudeCodeHeaders from "../tests/testdata/claude_code/headers_basic.json" with { type: "json" };
@@ -104,6 +111,8 @@ interface Options {
   profile?: ProfileLoad;
   /** How many times the targets are measured, interleaved. */
   rounds: number;
+  /** Instead of the table: the stream soak (`stream_soak.ts`), with this idle wait after each phase. */
+  soakIdleMs?: number;
 }
 
 function parseArgs(args: string[]): Options {
@@ -115,6 +124,7 @@ function parseArgs(args: string[]): Options {
     else if (k === "--only") opts.only = new Set((v ?? "").split(","));
     else if (k === "--no-peer") opts.peer = false;
     else if (k === "--rounds") opts.rounds = Number(v);
+    else if (k === "--soak") opts.soakIdleMs = v === undefined ? 30_000 : Number(v);
     else if (k === "--profile" && (v === undefined || PROFILE_LOADS.includes(v as ProfileLoad))) {
       opts.profile = (v ?? "both") as ProfileLoad;
     } else throw new Error(`Unknown flag: "${a}"`);
@@ -123,6 +133,9 @@ function parseArgs(args: string[]): Options {
   if (!(opts.warmupMs >= 0 && opts.warmupMs <= 10_000)) throw new Error("--warmup: 0 to 10000 ms");
   if (!(Number.isInteger(opts.rounds) && opts.rounds >= 1 && opts.rounds <= 9)) {
     throw new Error("--rounds: 1 to 9");
+  }
+  if (opts.soakIdleMs !== undefined && !(opts.soakIdleMs >= 0 && opts.soakIdleMs <= 60_000)) {
+    throw new Error("--soak=IDLE_MS: 0 to 60000");
   }
   return opts;
 }
@@ -157,18 +170,25 @@ function startReference(mode: "bytes" | "parse"): (upstream: Server) => Promise<
     });
 }
 
-/** glibc's malloc settings of `deno task start`, unless `BENCH_RELAYX_GLIBC_TUNABLES` says otherwise. */
-function relayxGlibc(): Record<string, string> {
-  return {
-    GLIBC_TUNABLES: Deno.env.get("BENCH_RELAYX_GLIBC_TUNABLES") ?? "glibc.malloc.mmap_threshold=65536",
-  };
+/**
+ * The environment of `deno task start` (glibc's malloc settings), unless `BENCH_RELAYX_GLIBC_TUNABLES` says
+ * otherwise.
+ */
+function relayxTaskEnv(): Record<string, string> {
+  const { env } = startTuning();
+  const glibc = Deno.env.get("BENCH_RELAYX_GLIBC_TUNABLES");
+  return glibc === undefined ? env : { ...env, GLIBC_TUNABLES: glibc };
 }
 
 function relayxArgs(profileDir?: string, configFile?: string): string[] {
   const prof = profileDir
     ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--preload=${ROOT}bench/_exit_on_term.ts`]
     : [];
-  const extra = Deno.env.get("BENCH_RELAYX_FLAGS")?.split(" ").filter(Boolean) ?? [];
+  // `deno task start`'s runtime flags, then the ones to try.
+  const extra = [
+    ...startTuning().flags,
+    ...Deno.env.get("BENCH_RELAYX_FLAGS")?.split(" ").filter(Boolean) ?? [],
+  ];
   const file = configFile
     ? { read: [`--allow-read=${configFile}`], args: ["--config", configFile] }
     : undefined;
@@ -241,7 +261,7 @@ function startRelayx(
       env: {
         ...baseEnv(),
         ...env,
-        ...relayxGlibc(),
+        ...relayxTaskEnv(),
         SERVER_PORT: String(port),
         HOST: "127.0.0.1",
         LOG_FORMAT: "json",
@@ -721,6 +741,43 @@ async function profile(upstream: Server, opts: Options, which: ProfileLoad): Pro
 }
 
 // -----------------------------------------------------------------------------------------------------
+// Soak mode
+
+/** The soak's targets: PARSE and relayx (OpenAI-compatible) unless `--only` names others. */
+const SOAK_DEFAULT: readonly Key[] = ["parse", "relayx"];
+
+async function soak(upstream: Server, opts: Options, idleMs: number): Promise<void> {
+  const checkOf: Record<Api, (b: Uint8Array) => string[]> = {
+    openai: checkOpenAIStream,
+    anthropic: checkAnthropicStream,
+    bedrock: checkConverseStream,
+  };
+  const targets: SoakTarget[] = TARGETS
+    .filter((t) => t.start && (opts.only ? opts.only.has(t.key) : SOAK_DEFAULT.includes(t.key)))
+    .map((t) => ({
+      label: t.label,
+      start: t.start!,
+      request: (port) =>
+        requestFor(t.api, port, claudeCodeBody(true), t.key === "peer" ? PEER_API_KEY : "bench", true),
+      check: checkOf[t.api],
+    }));
+  if (targets.length === 0) {
+    throw new Error("--soak: no target to soak (--only names none that starts a proxy)");
+  }
+  const started = performance.now();
+  const rows = await streamSoak(upstream, targets, { idleMs, log });
+  console.log(
+    `\nrelayx stream soak, ${new Date().toISOString().slice(0, 16)}Z, Deno ${Deno.version.deno}, ` +
+      `${navigator.hardwareConcurrency} CPUs. Each target in a fresh process (after one warm-up stream): ` +
+      `${SOAK_PHASES.map((p) => p.label).join(", then ")} streams of the Claude Code request (500 chunks ` +
+      `each, every answer checked); RSS read before, every ${SOAK_SAMPLE_MS} ms during (or the kernel's high-water mark), ` +
+      `right after, and ${idleMs / 1000} s after each phase.\n`,
+  );
+  console.log(soakTable(rows, idleMs));
+  console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+// -----------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const opts = parseArgs(Deno.args);
@@ -744,6 +801,10 @@ async function main(): Promise<void> {
   try {
     if (opts.profile) {
       await profile(upstream, opts, opts.profile);
+      return;
+    }
+    if (opts.soakIdleMs !== undefined) {
+      await soak(upstream, opts, opts.soakIdleMs);
       return;
     }
     const targets = TARGETS.filter((t) =>

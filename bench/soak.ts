@@ -17,6 +17,7 @@
 import { checkAnthropicMessage, checkAnthropicStream } from "./check.ts";
 import { freePort, memory, type Server, startServer, stopAll } from "./_process.ts";
 import { probeMemory } from "./_memory_probe.ts";
+import { startTuning } from "./start_task.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -168,9 +169,9 @@ function relayxEnv(backend: string, upstream: Server, port: number): Record<stri
     RELAYX_UPSTREAM_CONNECT_TIMEOUT: "0.5",
     RELAYX_UPSTREAM_HEADERS_TIMEOUT: "1",
     RELAYX_UPSTREAM_IDLE_TIMEOUT: "1",
-    // As `deno task start` sets it: blocks of 64 KiB and more (stream buffers) are mapped on their own and
-    // unmapped when freed, instead of fragmenting glibc's main heap, which keeps ~100 MB after a load.
-    GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=65536",
+    // As `deno task start` sets it (GLIBC_TUNABLES: blocks of 64 KiB and more, stream buffers, are mapped
+    // on their own and unmapped when freed, instead of fragmenting glibc's main heap).
+    ...startTuning().env,
   };
   return backend === "openai"
     ? {
@@ -218,6 +219,7 @@ async function start(backend: string): Promise<{ upstream: Server; relayx: Serve
       "run",
       "--allow-net",
       "--allow-env",
+      ...startTuning().flags,
       ...V8,
       ...(INSPECT ? [`--inspect=127.0.0.1:${INSPECT}`, "--allow-ffi"] : []),
       `${ROOT}main.ts`,
