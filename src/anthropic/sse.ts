@@ -74,6 +74,17 @@ export interface SseStreamOptions {
 
 const encoder = new TextEncoder();
 
+// Streams started and not yet ended, in this process.
+let openCount = 0;
+
+/**
+ * How many Anthropic event streams are being written now: a collection that would pause them waits for
+ * none (`server/idle_gc.ts`).
+ */
+export function openStreams(): number {
+  return openCount;
+}
+
 /** Frames a batch of events as one string. */
 export function frameEvents(events: readonly StreamEvent[], observe?: (event: StreamEvent) => void): string {
   let text = "";
@@ -118,6 +129,7 @@ export function sseStream(
   const end = (error?: RelayError) => {
     if (ended) return;
     ended = true;
+    openCount--;
     clearInterval(timer);
     signal?.removeEventListener("abort", onAbort);
     options.onEnd?.(error);
@@ -146,6 +158,7 @@ export function sseStream(
   return new ReadableStream<Uint8Array>({
     start(controller) {
       stream = controller;
+      openCount++;
       if (options.first) controller.enqueue(encoder.encode(frameEvents(options.first, options.observe)));
       else if (pending) controller.enqueue(encoder.encode(frameEvent({ type: "ping" })));
       // One interval per stream rather than a timer per chunk: the per-chunk path stays free of timers.

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { openStreams } from "../anthropic/sse.ts";
 
 /** Options for {@linkcode collectWhenIdle}. */
 export interface IdleGcOptions {
@@ -18,6 +19,11 @@ export interface IdleGcOptions {
   idleMs?: number;
   /** The collection (default: V8's `gc`, when exposed). */
   gc?: () => void;
+  /**
+   * True while the collection must wait (default: while Anthropic event streams are being written, so
+   * that none sees a pause between two events).
+   */
+  busy?: () => boolean;
   /** Calls `tick` every period until stopped (default: an unreferenced `setInterval`). */
   every?: (periodMs: number, tick: () => void) => () => void;
 }
@@ -51,9 +57,8 @@ function unrefInterval(periodMs: number, tick: () => void): () => void {
 
 /**
  * Wraps `fetch` so that one collection runs after each quiet spell: never while requests keep arriving
- * (a request only sets a flag), once when they stop. A stream still being written counts as quiet; a
- * collection in the middle of it is a pause of tens of milliseconds between two of its events, and a
- * request arriving during one waits for it.
+ * (a request only sets a flag) or streams are being written, once when they stop. A request arriving
+ * during a collection waits for it (tens of milliseconds).
  *
  * @example
  * ```ts
@@ -69,13 +74,14 @@ export function collectWhenIdle(
 ): IdleGc {
   const gc = options.gc ?? exposedGc();
   if (!gc) return { fetch, stop: () => {} };
+  const busy = options.busy ?? (() => openStreams() > 0);
   let active = false;
   let collected = true;
   const stop = (options.every ?? unrefInterval)(options.idleMs ?? 500, () => {
     if (active) {
       active = false;
       collected = false;
-    } else if (!collected) {
+    } else if (!collected && !busy()) {
       collected = true;
       gc();
     }

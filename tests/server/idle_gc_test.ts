@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { collectWhenIdle } from "../../src/server/idle_gc.ts";
+import { sseStream } from "../../src/anthropic/sse.ts";
+import type { StreamEvent } from "../../src/anthropic/types.ts";
 
 /** A relayx whose timer ticks when the test says, counting collections. */
 function watched() {
@@ -53,6 +55,25 @@ Deno.test("collectWhenIdle()", async (t) => {
     w.tick();
     w.tick();
     assert.equal(w.collections.length, 0);
+  });
+
+  await t.step("waits while an event stream is being written, and collects once it ends", async () => {
+    const w = watched();
+    await w.request();
+    // A stream whose upstream has sent a batch and is still thinking.
+    const { promise: rest, resolve } = Promise.withResolvers<void>();
+    async function* events(): AsyncGenerator<StreamEvent[]> {
+      yield [{ type: "ping" }];
+      await rest;
+    }
+    const body = sseStream(events()).getReader();
+    await body.read();
+    for (let i = 0; i < 4; i++) w.tick();
+    assert.equal(w.collections.length, 0);
+    resolve();
+    while (!(await body.read()).done) { /* drain */ }
+    w.tick();
+    assert.equal(w.collections.length, 1);
   });
 
   await t.step("stop() stops the timer", () => {
