@@ -28,14 +28,25 @@ function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+// Read only: parts are copied into the output.
+const [OPEN, COMMA, CLOSE, EMPTY] = ["[", ",", "]", "[]"].map((t) => encoder.encode(t)) as [
+  Uint8Array,
+  Uint8Array,
+  Uint8Array,
+  Uint8Array,
+];
+
+/** Bytes to be written one after the other. */
+export type Parts = Uint8Array[];
+
 /**
- * The bytes of a JSON array of `items`; each frozen object among them is serialised once and its bytes
- * remembered (a frozen object cannot change, so its bytes cannot go stale).
+ * The bytes of a JSON array of `items`, in parts; each frozen object among them is serialised once and its
+ * bytes remembered (a frozen object cannot change, so its bytes cannot go stale).
  */
-export function arrayBytes(items: readonly unknown[], stringify: Stringify = JSON.stringify): Uint8Array {
-  const parts: Uint8Array[] = [];
+export function arrayBytes(items: readonly unknown[], stringify: Stringify = JSON.stringify): Parts {
+  const parts: Parts = [];
   items.forEach((item, i) => {
-    parts.push(encoder.encode(i === 0 ? "[" : ","));
+    parts.push(i === 0 ? OPEN : COMMA);
     const known = typeof item === "object" && item !== null ? bytesOf.get(item) : undefined;
     if (known) {
       parts.push(known);
@@ -45,13 +56,13 @@ export function arrayBytes(items: readonly unknown[], stringify: Stringify = JSO
     if (typeof item === "object" && item !== null && Object.isFrozen(item)) bytesOf.set(item, bytes);
     parts.push(bytes);
   });
-  parts.push(encoder.encode(items.length === 0 ? "[]" : "]"));
-  return concat(parts);
+  parts.push(items.length === 0 ? EMPTY : CLOSE);
+  return parts;
 }
 
 /**
  * The bytes of `JSON.stringify(body)` (with `stringify` for each member), where the member `key` is
- * given as bytes already.
+ * given as bytes already; {@linkcode objectParts} leaves them in parts, for an enclosing object.
  *
  * @example
  * ```ts
@@ -66,9 +77,19 @@ export function arrayBytes(items: readonly unknown[], stringify: Stringify = JSO
 export function objectBytes(
   body: Record<string, unknown>,
   key: string,
-  value: Uint8Array,
+  value: Parts,
   stringify: Stringify = JSON.stringify,
 ): Uint8Array<ArrayBuffer> {
+  return concat(objectParts(body, key, value, stringify));
+}
+
+/** {@linkcode objectBytes} in parts. */
+export function objectParts(
+  body: Record<string, unknown>,
+  key: string,
+  value: Parts,
+  stringify: Stringify = JSON.stringify,
+): Parts {
   // The text before the member's value and after it; the value goes between as bytes.
   let head = "{";
   let tail = "";
@@ -85,5 +106,5 @@ export function objectBytes(
     if (before) head += `${head.length > 1 ? "," : ""}${member}`;
     else tail += `,${member}`;
   }
-  return concat([encoder.encode(head), value, encoder.encode(`${tail}}`)]);
+  return [encoder.encode(head), ...value, encoder.encode(`${tail}}`)];
 }

@@ -21,7 +21,7 @@ import type { CallContext } from "../backend.ts";
 import type { UpstreamLimits } from "../upstream_watch.ts";
 import type { AuthPlan } from "./auth.ts";
 import { jsonBody, jsonText, type SignedSend } from "./signed_fetch.ts";
-import { arrayBytes, objectBytes } from "../../translate/_json_bytes.ts";
+import { arrayBytes, objectBytes, objectParts } from "../../translate/_json_bytes.ts";
 
 /** What the calls of one Bedrock backend share. */
 export interface BedrockCall {
@@ -105,7 +105,7 @@ export function converseBody(input: ConverseCommandInput): Uint8Array {
   if (!config?.tools?.length) return jsonBody(body);
   // The tools (most of a coding agent's request, the same objects on every turn) as remembered bytes.
   const tools = arrayBytes(config.tools, jsonText);
-  return objectBytes(body, "toolConfig", objectBytes({ ...config }, "tools", tools, jsonText), jsonText);
+  return objectBytes(body, "toolConfig", objectParts({ ...config }, "tools", tools, jsonText), jsonText);
 }
 
 /** The Converse request for a model. */
