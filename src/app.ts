@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.ts";
 import type { RequestLog } from "./log.ts";
 import { createRedactor } from "./redact.ts";
 import { createRepeatedParts } from "./anthropic/repeated_parts.ts";
+import { validateTools } from "./anthropic/parse.ts";
 import { countTokensRoute } from "./routes/count_tokens.ts";
 import { messagesRoute } from "./routes/messages.ts";
 import { getModelRoute, listModelsRoute } from "./routes/models.ts";
@@ -248,7 +249,7 @@ export function createApp(appDeps: AppDeps): RelayApp {
     log: both,
     limits: { ...DEFAULT_LIMITS, ...appDeps.limits },
     redact: appDeps.redact ?? createRedactor([appDeps.apiKey]),
-    repeated: createRepeatedParts(),
+    repeated: createRepeatedParts(validateTools),
   };
   const app = new Hono<AppEnv>();
   if (deps.limits.corsOrigins.length) app.use("*", cors(deps.limits.corsOrigins));

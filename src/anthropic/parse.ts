@@ -9,7 +9,14 @@
 import { z } from "zod";
 import { DEFAULT_LIMITS } from "../limits.ts";
 import { checkModel, checkNesting, checkToolUseIds } from "./_checks.ts";
-import type { CountTokensRequest, Message, MessagesRequest, TextBlock, ThinkingConfig } from "./types.ts";
+import type {
+  CountTokensRequest,
+  Message,
+  MessagesRequest,
+  TextBlock,
+  ThinkingConfig,
+  Tool,
+} from "./types.ts";
 import { block, cacheControl, text, tool } from "./_block_schemas.ts";
 import { RelayError } from "../errors.ts";
 import type { KnownParts } from "./repeated_parts.ts";
@@ -56,11 +63,13 @@ const thinking = z.union([
     ),
 ]);
 
+const tools = z.array(tool);
+
 const common = {
   model: z.string().min(1),
   messages: z.array(message).min(1, "Expected at least one message").max(100_000, "At most 100000 messages"),
   system: z.union([z.string(), z.array(text)]).optional(),
-  tools: z.array(tool).optional(),
+  tools: tools.optional(),
   tool_choice: toolChoice.optional(),
   thinking: thinking.optional(),
   output_config: z.object({
@@ -165,6 +174,23 @@ function outputConfig(body: Common): MessagesRequest["output_config"] {
   return body.output_config
     ? { ...body.output_config, format: body.output_config.format ?? undefined }
     : undefined;
+}
+
+/**
+ * Validates a request's `tools` as {@linkcode parseMessagesRequest} does, or `undefined` when they are
+ * not valid (for `repeated_parts.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(validateTools([{ name: "Bash", input_schema: { type: "object" } }])?.length, 1);
+ * assert.equal(validateTools([{ name: 7 }]), undefined);
+ * ```
+ */
+export function validateTools(value: unknown): Tool[] | undefined {
+  const r = tools.safeParse(value);
+  return r.success ? r.data : undefined;
 }
 
 /** What parsing needs from the configuration. */

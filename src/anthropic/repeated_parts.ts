@@ -39,11 +39,13 @@ export interface RepeatedParts {
   /** The body parsed with its remembered parts left out, or `undefined` when none was recognised. */
   split(text: string): SplitBody | undefined;
   /**
-   * Remembers the parts of a fully parsed body: `raw` as parsed, `validated` the values validation made of
-   * them. A part is remembered only when its compact JSON is what the body carries, as it is from clients
-   * that serialise with `JSON.stringify` (Claude Code and the SDKs).
+   * Remembers the parts of a body that parsed and validated in full (`raw` as parsed). A part is remembered
+   * only when its compact JSON is what the body carries, as it is from clients that serialise with
+   * `JSON.stringify` (Claude Code and the SDKs), and its value is what validation makes of that JSON text
+   * itself: what a later body with the same text gets, whatever this body's own spelling of it was
+   * (`1e400` and `null`, for one, are different texts of one value).
    */
-  learn(text: string, raw: unknown, validated: KnownParts): void;
+  learn(text: string, raw: unknown): void;
 }
 
 interface Entry {
@@ -61,7 +63,15 @@ export interface RepeatedPartsOptions {
   perKey?: number;
   /** Parts shorter than this are not worth remembering (default 1024 characters). */
   minLength?: number;
+  /**
+   * Parts longer than this are not remembered (default 512 Ki characters): any client could otherwise
+   * keep `perKey` bodies of up to 32 MB resident.
+   */
+  maxLength?: number;
 }
+
+/** Validates a part's parsed value as the request parser does, or `undefined` when it is not valid. */
+export type ValidateTools = (value: unknown) => Tool[] | undefined;
 
 // How many occurrences of a needle to try: the top-level one comes after the messages, which may carry a
 // nested copy.
@@ -89,19 +99,25 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * ```ts
  * import assert from "node:assert/strict";
  *
- * const parts = createRepeatedParts({ minLength: 1 });
+ * import type { Tool } from "./types.ts";
+ *
+ * const validate = (value: unknown) => Array.isArray(value) ? value as Tool[] : undefined;
+ * const parts = createRepeatedParts(validate, { minLength: 1 });
  * const text = '{"model":"m","tools":[{"name":"Bash","input_schema":{"type":"object"}}]}';
  * assert.equal(parts.split(text), undefined);
- * const raw = JSON.parse(text);
- * parts.learn(text, raw, { tools: raw.tools });
+ * parts.learn(text, JSON.parse(text));
  * const again = parts.split(text);
  * assert.equal(again?.raw.tools, undefined);
- * assert.equal(again?.known.tools, raw.tools);
+ * assert.deepEqual(again?.known.tools, [{ name: "Bash", input_schema: { type: "object" } }]);
  * ```
  */
-export function createRepeatedParts(options: RepeatedPartsOptions = {}): RepeatedParts {
+export function createRepeatedParts(
+  validate: ValidateTools,
+  options: RepeatedPartsOptions = {},
+): RepeatedParts {
   const perKey = options.perKey ?? 8;
   const minLength = options.minLength ?? 1024;
+  const maxLength = options.maxLength ?? 512 * 1024;
   const entries: Record<RepeatedKey, Entry[]> = { tools: [] };
   // A string no client sends: the placeholder must come back as the top-level value to prove the match.
   const placeholder = `\u0000relayx-part-${crypto.randomUUID()}`;
@@ -112,17 +128,18 @@ export function createRepeatedParts(options: RepeatedPartsOptions = {}): Repeate
     const list = entries[key];
     for (let e = 0; e < list.length; e++) {
       const entry = list[e] as Entry;
-      // A long needle: V8 searches it by skipping, so a long conversation before the tools costs little.
-      let i = text.indexOf(entry.needle);
+      // A long needle: V8 searches it by skipping. From the end: clients put the tools after the
+      // messages, which may quote a copy of them.
+      let i = text.lastIndexOf(entry.needle);
       for (let n = 0; i !== -1 && n < MAX_TRIES; n++) {
         const start = i + key.length + 3;
         // Equality of a slice is a memory comparison (startsWith walks characters: 100x slower here).
         if (text.slice(start, start + entry.json.length) === entry.json) {
-          // Most recently seen first.
+          // The list stays in order of use, so that the one dropped is the least recently seen.
           if (e > 0) list.unshift(...list.splice(e, 1));
           return { start, entry };
         }
-        i = text.indexOf(entry.needle, i + 1);
+        i = i === 0 ? -1 : text.lastIndexOf(entry.needle, i - 1);
       }
     }
     return undefined;
@@ -156,22 +173,24 @@ export function createRepeatedParts(options: RepeatedPartsOptions = {}): Repeate
       return { raw, known };
     },
 
-    learn(text, raw, validated) {
+    learn(text, raw) {
       if (backoff > 0) {
         backoff--;
         return;
       }
       if (!isRecord(raw)) return;
       for (const key of KEYS) {
-        const value = validated[key];
         const part = raw[key];
-        if (value === undefined || part === undefined) continue;
+        if (part === undefined) continue;
         const json = JSON.stringify(part);
-        if (json.length < minLength) continue;
+        if (json.length < minLength || json.length > maxLength) continue;
         if (!text.includes(`"${key}":${json}`)) {
           backoff = LEARN_BACKOFF;
           return;
         }
+        // The value of the text itself, not of this body's spelling of it.
+        const value = validate(JSON.parse(json));
+        if (value === undefined) continue;
         deepFreeze(value);
         const list = entries[key];
         list.unshift({ json, needle: `"${key}":${json.slice(0, NEEDLE_LENGTH)}`, value });

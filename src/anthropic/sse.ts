@@ -158,9 +158,10 @@ export function sseStream(
   return new ReadableStream<Uint8Array>({
     start(controller) {
       stream = controller;
-      openCount++;
       if (options.first) controller.enqueue(encoder.encode(frameEvents(options.first, options.observe)));
       else if (pending) controller.enqueue(encoder.encode(frameEvent({ type: "ping" })));
+      // Counted once nothing here can throw any more: a stream that failed to start never ends.
+      openCount++;
       // One interval per stream rather than a timer per chunk: the per-chunk path stays free of timers.
       timer = setInterval(() => {
         if (ended || Date.now() - last < pingMs) return;

@@ -92,7 +92,8 @@ export interface OpenAIBackendOptions {
  */
 export function createOpenAIBackend(config: OpenAIConfig, options: OpenAIBackendOptions = {}): Backend {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  // The SDK's own timeout is a backstop only: relayx's watch (a second sooner) ends calls first.
+  // What the SDK's `X-Stainless-Timeout` header tells the upstream; relayx's watch (upstream_watch.ts) ends
+  // calls that stall.
   const backstopMs = limits.upstreamConnectMs + limits.upstreamHeadersMs + 1000;
   const registry = options.registry ?? createModelRegistry();
   const hints = { provider: config.provider };

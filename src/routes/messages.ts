@@ -85,7 +85,7 @@ function parseBody(text: string, beta: string | null, deps: RouteDeps): Messages
   if (split) return parseMessagesRequest(split.raw, beta, deps.limits, split.known);
   const raw = parseJsonBody(text);
   const parsed = parseMessagesRequest(raw, beta, deps.limits);
-  repeated?.learn(text, raw, { tools: parsed.tools });
+  repeated?.learn(text, raw);
   return parsed;
 }
 

@@ -10,7 +10,10 @@
 
 const encoder = new TextEncoder();
 
-// Each translated tool's bytes, keyed by the (frozen) translated tool object.
+// Each translated tool's bytes, keyed by the (frozen) translated tool object. Frozen is shallow: the
+// translators freeze what they build, and the tool schemas inside come deeply frozen from the parser's
+// memory (anthropic/repeated_parts.ts) or belong to one request only. Each caller serialises its own
+// objects with one `stringify`, so an object's bytes never mix two of them.
 const bytesOf = new WeakMap<object, Uint8Array<ArrayBuffer>>();
 
 /** A member's value serialised: JSON text, or `undefined` for a value JSON leaves out. */
@@ -28,7 +31,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-// Read only: parts are copied into the output.
+// Shared by every body: safe, since parts are only ever copied into a new output.
 const [OPEN, COMMA, CLOSE, EMPTY] = ["[", ",", "]", "[]"].map((t) => encoder.encode(t)) as [
   Uint8Array,
   Uint8Array,

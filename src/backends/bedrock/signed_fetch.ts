@@ -248,7 +248,7 @@ const encoder = new TextEncoder();
 function hasBytes(value: unknown, depth: number): boolean {
   if (typeof value !== "object" || value === null) return false;
   if (value instanceof Uint8Array) return true;
-  // JSON.stringify rejects what is deeper than this anyway (relayx's parser caps nesting far lower).
+  // A bound on the walk only: relayx's parser refuses bodies nested far less deeply.
   if (depth > 256) return false;
   if (Array.isArray(value)) {
     for (const item of value) if (hasBytes(item, depth + 1)) return true;

@@ -103,6 +103,23 @@ export function createChatSend(
       throw err;
     });
     const { url, headers } = await template;
-    return send(url, { method: "POST", headers, body, signal });
+    try {
+      return await send(url, { method: "POST", headers, body, signal });
+    } catch (err) {
+      throw sdkError(err, signal);
+    }
   };
+}
+
+/**
+ * A failed call as the SDK reported it when it sent the calls itself, so that it maps as before
+ * (`map_error.ts`): an abort of the caller's signal, a timeout, or a connection error carrying the cause.
+ */
+function sdkError(err: unknown, signal: AbortSignal): unknown {
+  if (err instanceof UpstreamHttpError) return err;
+  if (signal.aborted) return new OpenAI.APIUserAbortError();
+  const error = err instanceof Error ? err : new Error(String(err));
+  const text = String(error) + ("cause" in error ? String(error.cause) : "");
+  if (error.name === "AbortError" || /timed? ?out/i.test(text)) return new OpenAI.APIConnectionTimeoutError();
+  return new OpenAI.APIConnectionError({ cause: error });
 }

@@ -62,9 +62,7 @@ function classify(
       window,
     });
   }
-  // fetch rejects with the signal's reason (a RelayError, handled above) or, aborted without one, with
-  // an AbortError.
-  if (err instanceof OpenAI.APIUserAbortError || (err instanceof DOMException && err.name === "AbortError")) {
+  if (err instanceof OpenAI.APIUserAbortError) {
     return new RelayError("api_error", "Request aborted", { status: 499 });
   }
   if (err instanceof OpenAI.APIConnectionTimeoutError) {

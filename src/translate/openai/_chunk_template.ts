@@ -53,12 +53,18 @@ function literalEnd(text: string, start: number): number {
   return -1;
 }
 
-// The template of `payload` around the string at the first `"<key>":`, whose parsed value is `value`.
+// A string no upstream sends, to prove where a template's string lands.
+const PROBE = `\u0000relayx-probe-${crypto.randomUUID()}`;
+const PROBE_JSON = JSON.stringify(PROBE);
+
+// The template of `payload` around the string at the first `"<key>":`, whose parsed value is `value`;
+// `read` gives the string a chunk carries where the learnt shape says it is.
 function around(
   payload: string,
   key: string,
   value: string,
   make: (value: string) => Json,
+  read: (chunk: unknown) => unknown,
 ): Template | undefined {
   const marker = `"${key}":`;
   const at = payload.indexOf(marker);
@@ -71,7 +77,18 @@ function around(
   // A second occurrence would be a duplicate key (or another object with it): JSON.parse's last wins.
   if (tail.includes(marker)) return undefined;
   if (JSON.parse(payload.slice(start, end)) !== value) return undefined;
-  return { head: payload.slice(0, start), tail, make };
+  const head = payload.slice(0, start);
+  // The string found must be the one the shape names (not another key spelled the same way before it, while
+  // the delta's own key is written otherwise): another string there must come back in its place.
+  if (read(JSON.parse(head + PROBE_JSON + tail)) !== PROBE) return undefined;
+  return { head, tail, make };
+}
+
+// The delta of a chunk's first choice.
+function firstDelta(chunk: unknown): Json | undefined {
+  if (!isRecord(chunk) || !Array.isArray(chunk.choices)) return undefined;
+  const choice: unknown = chunk.choices[0];
+  return isRecord(choice) && isRecord(choice.delta) ? choice.delta : undefined;
 }
 
 /** A learnt template and which string it varies. */
@@ -98,7 +115,7 @@ function learn(payload: string, chunk: unknown): Learnt | undefined {
       around(payload, "content", delta.content, (content) => ({
         ...chunk,
         choices: [{ ...choice, delta: { content } }],
-      })),
+      }), (c) => firstDelta(c)?.content),
     );
   }
   if (!onlyKey(delta, "tool_calls") || !Array.isArray(delta.tool_calls) || delta.tool_calls.length !== 1) {
@@ -113,7 +130,11 @@ function learn(payload: string, chunk: unknown): Learnt | undefined {
     around(payload, "arguments", fn.arguments, (args) => ({
       ...chunk,
       choices: [{ ...choice, delta: { tool_calls: [{ ...call, function: { arguments: args } }] } }],
-    })),
+    }), (c) => {
+      const calls = firstDelta(c)?.tool_calls;
+      const first: unknown = Array.isArray(calls) ? calls[0] : undefined;
+      return isRecord(first) && isRecord(first.function) ? first.function.arguments : undefined;
+    }),
   );
 }
 

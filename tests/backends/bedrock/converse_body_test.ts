@@ -3,7 +3,7 @@ import type { ConverseCommandInput } from "@aws-sdk/client-bedrock-runtime";
 import { converseBody } from "../../../src/backends/bedrock/_call.ts";
 import { jsonBody } from "../../../src/backends/bedrock/signed_fetch.ts";
 import { createRepeatedParts } from "../../../src/anthropic/repeated_parts.ts";
-import { parseMessagesRequest } from "../../../src/anthropic/parse.ts";
+import { parseMessagesRequest, validateTools } from "../../../src/anthropic/parse.ts";
 import { toConverseRequest } from "../../../src/translate/bedrock/to_converse.ts";
 import { prepareRequest } from "../../../src/translate/prepare.ts";
 import ccBasic from "../../testdata/claude_code/request_basic.json" with { type: "json" };
@@ -27,10 +27,10 @@ Deno.test("converseBody is exactly the serialised input, with the tools' bytes r
   for (const [name, fixture] of Object.entries({ ccBasic, ccImage, ccToolSearch })) {
     await t.step(name, () => {
       // As the route parses them: the second turn gets the remembered (frozen) tools.
-      const parts = createRepeatedParts();
+      const parts = createRepeatedParts(validateTools);
       const text = JSON.stringify(fixture);
       const raw = JSON.parse(text);
-      parts.learn(text, raw, { tools: parseMessagesRequest(raw).tools });
+      parts.learn(text, raw);
       const split = parts.split(text);
       const requests = [parseMessagesRequest(JSON.parse(text))];
       assert.ok(split, "the second turn's tools are remembered");

@@ -102,3 +102,12 @@ Deno.test("chunkParser gives exactly JSON.parse's value for every line", async (
     assert.notEqual(one.choices[0]?.delta, two.choices[0]?.delta);
   });
 });
+
+Deno.test("chunkParser: a key spelled otherwise is not taken for the one before it", () => {
+  // The delta's own key has a space before its colon: the first `"content":` is another field.
+  const line = (top: string) =>
+    `{"id":"c1","content":${JSON.stringify(top)},"choices":[{"index":0,"delta":{"content" :"hi"}}]}`;
+  const { parse } = counting();
+  assert.deepEqual(parse(line("hi")), JSON.parse(line("hi")));
+  assert.deepEqual(parse(line("bye")), JSON.parse(line("bye")));
+});
