@@ -188,6 +188,8 @@ export function createRepeatedParts(
           backoff = LEARN_BACKOFF;
           return;
         }
+        // Known already (the body quoted it elsewhere, so that it did not prove a match): nothing to add.
+        if (entries[key].some((e) => e.json.length === json.length && e.json === json)) continue;
         // The value of the text itself, not of this body's spelling of it.
         const value = validate(JSON.parse(json));
         if (value === undefined) continue;

@@ -130,6 +130,29 @@ Deno.test("repeated tools are parsed once and come back as the same validated ob
     assert.deepEqual(got.request, full(b));
   });
 
+  await t.step("a body whose copy of the tools comes last is a miss, and fills no slot", () => {
+    const parts = createRepeatedParts(validateTools, { perKey: 2 });
+    const other = JSON.stringify({ ...basic, tools: (basic.tools as Json[]).slice(1) });
+    parse(parts, JSON.stringify(basic));
+    parse(parts, other);
+    // The tools first, then a message quoting them: the last copy is not the top-level one.
+    const { messages: _, tools, ...rest } = basic;
+    const reordered = JSON.stringify({
+      tools,
+      ...rest,
+      messages: [{ role: "user", content: [{ type: "text", text: "x" }] }, {
+        role: "assistant",
+        content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { tools } }],
+      }, { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "ok" }] }],
+    });
+    for (let i = 0; i < 2; i++) {
+      const got = parse(parts, reordered);
+      assert.equal(got.hit, false);
+      assert.deepEqual(got.request, full(reordered));
+    }
+    assert.equal(parse(parts, other).hit, true);
+  });
+
   await t.step("tools past maxLength are not remembered", () => {
     const parts = createRepeatedParts(validateTools, { maxLength: 1000 });
     parse(parts, JSON.stringify(basic));
