@@ -31,6 +31,17 @@ const turn = (body: Json, text: string): string =>
     }],
   });
 
+// An assistant turn whose tool call quotes the fixture's tools as its input, and its result.
+function quotingTools(): Json[] {
+  return [
+    {
+      role: "assistant",
+      content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { tools: basic.tools } }],
+    },
+    { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "ok" }] },
+  ];
+}
+
 Deno.test("repeated tools are parsed once and come back as the same validated objects", async (t) => {
   for (const [name, body] of [["basic", basic], ["tool search", toolSearch]] as const) {
     await t.step(`${name}: the second turn is a hit and parses exactly as a full parse`, () => {
@@ -65,16 +76,7 @@ Deno.test("repeated tools are parsed once and come back as the same validated ob
   await t.step("the same text nested in a message is never taken for the top-level tools", () => {
     const parts = createRepeatedParts(validateTools);
     parse(parts, JSON.stringify(basic));
-    const nested = {
-      ...basic,
-      messages: [
-        {
-          role: "assistant",
-          content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { tools: basic.tools } }],
-        },
-        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "ok" }] },
-      ],
-    };
+    const nested = { ...basic, messages: quotingTools() };
     // The top-level tools differ: the nested copy must not stand in for them.
     const otherTools = (basic.tools as Json[]).slice(0, 3);
     for (const body of [nested, { ...nested, tools: otherTools }, { ...nested, tools: undefined }]) {
@@ -93,17 +95,7 @@ Deno.test("repeated tools are parsed once and come back as the same validated ob
     () => {
       const parts = createRepeatedParts(validateTools);
       parse(parts, JSON.stringify(basic));
-      const quoting = {
-        ...basic,
-        messages: [
-          {
-            role: "assistant",
-            content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { tools: basic.tools } }],
-          },
-          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "ok" }] },
-        ],
-      };
-      const text = JSON.stringify(quoting);
+      const text = JSON.stringify({ ...basic, messages: quotingTools() });
       const got = parse(parts, text);
       assert.equal(got.hit, true);
       assert.deepEqual(got.request, full(text));
@@ -140,10 +132,7 @@ Deno.test("repeated tools are parsed once and come back as the same validated ob
     const reordered = JSON.stringify({
       tools,
       ...rest,
-      messages: [{ role: "user", content: [{ type: "text", text: "x" }] }, {
-        role: "assistant",
-        content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { tools } }],
-      }, { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "ok" }] }],
+      messages: [{ role: "user", content: [{ type: "text", text: "x" }] }, ...quotingTools()],
     });
     for (let i = 0; i < 2; i++) {
       const got = parse(parts, reordered);
