@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { EventStreamCodec } from "@smithy/eventstream-codec";
+import { crc32 } from "node:zlib";
+import { EventStreamCodec, Int64 } from "@smithy/eventstream-codec";
 import { eventStreamBatches } from "../../../src/translate/bedrock/bedrock_eventstream.ts";
 
 const encoder = new TextEncoder();
@@ -50,3 +51,111 @@ Deno.test("eventStreamBatches() tells apart header strings whose bytes hash alik
   for await (const batch of eventStreamBatches(bodyOf(...frames))) types.push(...batch.map((m) => m.type));
   assert.deepEqual(types, ["Aa", "BB", "Aa", "BB"]);
 });
+
+/** A frame with headers of every type the format has, around the ones relayx reads. */
+function everyType(eventType: string, body: string): Uint8Array {
+  return codec.encode({
+    headers: {
+      "x-true": { type: "boolean", value: true },
+      "x-false": { type: "boolean", value: false },
+      "x-byte": { type: "byte", value: -3 },
+      "x-short": { type: "short", value: 300 },
+      "x-int": { type: "integer", value: 70_000 },
+      "x-long": { type: "long", value: Int64.fromNumber(-5) },
+      "x-binary": { type: "binary", value: new Uint8Array([0, 255, 7]) },
+      ":message-type": { type: "string", value: "event" },
+      "x-timestamp": { type: "timestamp", value: new Date(1_700_000_000_000) },
+      "x-uuid": { type: "uuid", value: "0ff1ce00-dead-beef-cafe-000000000001" },
+      ":event-type": { type: "string", value: eventType },
+      ":content-type": { type: "string", value: "application/json" },
+    },
+    body: encoder.encode(body),
+  });
+}
+
+async function decodeAll(bytes: Uint8Array, cuts: number[] = []): Promise<[string, string, string][]> {
+  const parts: Uint8Array[] = [];
+  let from = 0;
+  for (const at of [...cuts, bytes.length]) {
+    parts.push(bytes.slice(from, at));
+    from = at;
+  }
+  const got: [string, string, string][] = [];
+  for await (const batch of eventStreamBatches(bodyOf(...parts))) {
+    got.push(...batch.map((m): [string, string, string] => [m.kind, m.type, decoder.decode(m.body)]));
+  }
+  return got;
+}
+
+function joined(...frames: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const f of frames) {
+    out.set(f, at);
+    at += f.length;
+  }
+  return out;
+}
+
+Deno.test("eventStreamBatches() skips headers of every value type and reads what the SDK's codec reads", async () => {
+  const frames = [
+    everyType("contentBlockDelta", '{"contentBlockIndex":0,"delta":{"text":"a"}}'),
+    everyType("messageStop", '{"stopReason":"end_turn"}'),
+    frame({ ":event-type": "metadata" }, "{}"),
+  ];
+  const bytes = joined(...frames);
+  // The same frames cut at every byte boundary of the first frame decode alike.
+  const expected = frames.map((f): [string, string, string] => {
+    const m = codec.decode(f);
+    const header = (name: string) => String(m.headers[name]?.value ?? "");
+    return [header(":message-type") || "event", header(":event-type"), decoder.decode(m.body)];
+  });
+  assert.deepEqual(await decodeAll(bytes), expected);
+  for (let cut = 1; cut < frames[0]!.length; cut += 7) {
+    assert.deepEqual(await decodeAll(bytes, [cut]), expected);
+  }
+});
+
+Deno.test("eventStreamBatches() rejects a frame the SDK's codec would reject", async (t) => {
+  const good = frame(
+    { ":message-type": "event", ":event-type": "contentBlockDelta" },
+    '{"delta":{"text":"x"}}',
+  );
+  const cases: [string, (b: Uint8Array) => void, RegExp][] = [
+    ["a payload byte changed (message CRC)", (b) => b[b.length - 6]! ^= 1, /message checksum/],
+    ["the headers length changed (prelude CRC)", (b) => b[7]! ^= 1, /prelude checksum/],
+    ["a total length below the minimum", (b) => new DataView(b.buffer).setUint32(0, 12), /too short/],
+  ];
+  for (const [name, mutate, message] of cases) {
+    await t.step(name, async () => {
+      const bytes = good.slice();
+      mutate(bytes);
+      assert.throws(() => codec.decode(bytes));
+      await assert.rejects(() => decodeAll(bytes), message);
+    });
+  }
+  await t.step("an unknown header value type (CRCs recomputed)", async () => {
+    const bytes = good.slice();
+    // The first header's type tag, after its one-byte name length and name.
+    bytes[12 + 1 + bytes[12]!] = 10;
+    const fixed = reCrc(bytes);
+    assert.throws(() => codec.decode(fixed));
+    await assert.rejects(() => decodeAll(fixed), /unknown header value type/);
+  });
+  await t.step("headers longer than the message (CRCs recomputed)", async () => {
+    const bytes = good.slice();
+    new DataView(bytes.buffer).setUint32(4, bytes.length);
+    await assert.rejects(() => decodeAll(reCrc(bytes)), /headers longer than the message/);
+  });
+  await t.step("a body that ends inside a frame", async () => {
+    await assert.rejects(() => decodeAll(good.slice(0, good.length - 1)), /Truncated event message/);
+  });
+});
+
+/** The frame with both CRCs written again for its (changed) bytes. */
+function reCrc(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setUint32(8, crc32(bytes.subarray(0, 8)));
+  view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)));
+  return bytes;
+}
