@@ -13,7 +13,7 @@ import { crc32 } from "node:zlib";
 import { RelayError } from "../../errors.ts";
 import { type BedrockErrorOptions, streamExceptionToError } from "./bedrock_errors.ts";
 import { base64ToBytes } from "../_encoding.ts";
-import { converseDelta } from "./_converse_payload.ts";
+import { chunkBytes, converseDelta } from "./_stream_payloads.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -224,10 +224,21 @@ function invokeEvent(m: EventStreamMessage, errors?: BedrockErrorOptions): unkno
   if (m.kind === "error") throw streamError(m);
   if (m.kind === "exception") throw streamExceptionToError(m.type, json(m.body, m), errors);
   if (m.type !== "chunk") return undefined;
-  const payload = json(m.body, m) as { bytes?: unknown };
-  return typeof payload.bytes === "string"
-    ? parse(decoder.decode(base64ToBytes(payload.bytes)), "chunk")
-    : undefined;
+  let bytes: unknown;
+  if (m.body.length) {
+    const text = decoder.decode(m.body);
+    bytes = chunkBytes(text) ?? (parse(text, `${m.kind} frame ${m.type}`) as { bytes?: unknown }).bytes;
+  }
+  return typeof bytes === "string" ? parse(chunkText(bytes), "chunk") : undefined;
+}
+
+const NOT_ASCII = /[\x80-\uffff]/;
+
+/** The UTF-8 text inside a chunk's base64. */
+function chunkText(b64: string): string {
+  const binary = atob(b64);
+  // A binary string of ASCII bytes (most events: JSON escapes little) is already their UTF-8 decoding.
+  return NOT_ASCII.test(binary) ? decoder.decode(base64ToBytes(b64)) : binary;
 }
 
 /** {@linkcode converseEvents}, one array per network read; `onRead` as for {@linkcode eventStreamBatches}. */

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
 import { EventStreamCodec, Int64 } from "@smithy/eventstream-codec";
-import { eventStreamBatches } from "../../../src/translate/bedrock/bedrock_eventstream.ts";
+import {
+  eventStreamBatches,
+  invokeEventBatches,
+} from "../../../src/translate/bedrock/bedrock_eventstream.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -159,3 +162,23 @@ function reCrc(bytes: Uint8Array): Uint8Array {
   view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)));
   return bytes;
 }
+
+Deno.test("invokeEventBatches() reads padded chunks, ASCII or not, as the events they carry", async () => {
+  const events = [
+    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "plain" } },
+    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: 'é ⚠ 😀 "q" \\ \n' } },
+    { type: "message_stop" },
+  ];
+  const b64 = (e: unknown) => btoa(String.fromCharCode(...encoder.encode(JSON.stringify(e))));
+  const frames = events.map((e, i) =>
+    frame(
+      { ":message-type": "event", ":event-type": "chunk" },
+      i === 2
+        ? JSON.stringify({ bytes: b64(e) })
+        : JSON.stringify({ bytes: b64(e), p: "abcdefg".slice(0, i + 2) }),
+    )
+  );
+  const got: unknown[] = [];
+  for await (const batch of invokeEventBatches(bodyOf(...frames))) got.push(...batch);
+  assert.deepEqual(got, events);
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { converseDelta } from "../../../src/translate/bedrock/_converse_payload.ts";
+import { chunkBytes, converseDelta } from "../../../src/translate/bedrock/_stream_payloads.ts";
 
 /** converseDelta's answer for a text, checked against JSON.parse: same value, same key order, or none. */
 function read(text: string): Record<string, unknown> | undefined {
@@ -89,4 +89,33 @@ Deno.test("converseDelta() agrees with JSON.parse on near misses of real payload
   }
   // Both kinds occur (each text read was checked against JSON.parse in read()).
   assert.ok(readable > 100 && notJson > 100, `${readable} read, ${notJson} not JSON`);
+});
+
+/** chunkBytes' answer for a text, checked against JSON.parse(text).bytes when it gives one. */
+function bytesOf(text: string): string | undefined {
+  const got = chunkBytes(text);
+  if (got !== undefined) assert.equal(got, (JSON.parse(text) as { bytes: unknown }).bytes, text);
+  return got;
+}
+
+Deno.test("chunkBytes() reads an Invoke chunk's base64 as JSON.parse does, and leaves the rest to it", () => {
+  const b64 = btoa('{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}');
+  for (const text of [`{"bytes":"${b64}"}`, `{"bytes":"${b64}","p":"abcdefghij"}`, `{"bytes":"","p":""}`]) {
+    assert.notEqual(bytesOf(text), undefined, text);
+  }
+  // Escapes are JSON's to read (no base64 has them, but the answer must still be JSON.parse's).
+  assert.equal(bytesOf('{"bytes":"ab\\/cd"}'), "ab/cd");
+  const others = [
+    `{"p":"abc","bytes":"${b64}"}`,
+    `{ "bytes":"${b64}"}`,
+    `{"bytes":"${b64}" }`,
+    `{"bytes":"${b64}","p":"abc","x":1}`,
+    `{"bytes":"${b64}","p":1}`,
+    `{"bytes":1}`,
+    `{"bytes":"${b64}"`,
+    `{"bytes":"${b64}}`,
+    // A raw control character: not JSON.
+    `{"bytes":"a\u0001"}`,
+  ];
+  for (const text of others) assert.equal(bytesOf(text), undefined, text);
 });
