@@ -51,8 +51,10 @@ export interface RepeatedParts {
 interface Entry {
   /** The part's JSON text as the body carries it. */
   json: string;
-  /** What is searched for: the key and the start of `json`. */
+  /** What is searched for: the end of `json`. */
   needle: string;
+  /** What must come right before `json`: the key. */
+  label: string;
   /** What validation made of it (deeply frozen: it is shared by every request that repeats it). */
   value: Tool[];
 }
@@ -128,13 +130,17 @@ export function createRepeatedParts(
     const list = entries[key];
     for (let e = 0; e < list.length; e++) {
       const entry = list[e] as Entry;
-      // A long needle: V8 searches it by skipping. From the end: clients put the tools after the
-      // messages, which may quote a copy of them.
+      // A long needle: V8 searches it by skipping. From the end, and for the end of the part: clients put
+      // the tools after the messages (which may quote a copy of them), a few fields before the body's end.
       let i = text.lastIndexOf(entry.needle);
       for (let n = 0; i !== -1 && n < MAX_TRIES; n++) {
-        const start = i + key.length + 3;
+        const start = i + entry.needle.length - entry.json.length;
         // Equality of a slice is a memory comparison (startsWith walks characters: 100x slower here).
-        if (text.slice(start, start + entry.json.length) === entry.json) {
+        if (
+          start >= entry.label.length &&
+          text.slice(start - entry.label.length, start) === entry.label &&
+          text.slice(start, start + entry.json.length) === entry.json
+        ) {
           // The list stays in order of use, so that the one dropped is the least recently seen.
           if (e > 0) list.unshift(...list.splice(e, 1));
           return { start, entry };
@@ -195,7 +201,7 @@ export function createRepeatedParts(
         if (value === undefined) continue;
         deepFreeze(value);
         const list = entries[key];
-        list.unshift({ json, needle: `"${key}":${json.slice(0, NEEDLE_LENGTH)}`, value });
+        list.unshift({ json, needle: json.slice(-NEEDLE_LENGTH), label: `"${key}":`, value });
         if (list.length > perKey) list.length = perKey;
       }
     },
