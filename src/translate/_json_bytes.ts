@@ -93,21 +93,42 @@ export function objectParts(
   value: Parts,
   stringify: Stringify = JSON.stringify,
 ): Parts {
-  // The text before the member's value and after it; the value goes between as bytes.
-  let head = "{";
-  let tail = "";
-  let before = true;
+  const parts: Parts = [];
+  // Short texts are gathered and encoded together; a long member value (the messages) is encoded on its
+  // own, as the flat string `stringify` made, never first joined into a longer one (which copies it).
+  let pending = "{";
+  let placed = false;
+  const flush = () => {
+    parts.push(encoder.encode(pending));
+    pending = "";
+  };
   for (const [k, v] of Object.entries(body)) {
+    const name = `${parts.length > 0 || pending.length > 1 ? "," : ""}${JSON.stringify(k)}:`;
     if (k === key) {
-      head += `${head.length > 1 ? "," : ""}${JSON.stringify(k)}:`;
-      before = false;
+      pending += name;
+      flush();
+      parts.push(...value);
+      placed = true;
       continue;
     }
     const text = stringify(v);
     if (text === undefined) continue;
-    const member = `${JSON.stringify(k)}:${text}`;
-    if (before) head += `${head.length > 1 ? "," : ""}${member}`;
-    else tail += `,${member}`;
+    pending += name;
+    if (text.length < LONG_TEXT) {
+      pending += text;
+      continue;
+    }
+    flush();
+    parts.push(encoder.encode(text));
   }
-  return [encoder.encode(head), ...value, encoder.encode(`${tail}}`)];
+  if (!placed) {
+    flush();
+    parts.push(...value);
+  }
+  pending += "}";
+  flush();
+  return parts;
 }
+
+// Member texts at least this long are encoded on their own (see objectParts).
+const LONG_TEXT = 1024;

@@ -40,6 +40,15 @@ Deno.test("chatBodyBytes is exactly the bytes of JSON.stringify, memo or not", a
       { model: "m", messages: [], tools: [] },
       { model: "m", messages: [], tools, user: undefined, stop: ["a"] },
       { model: "m", messages: [] },
+      // Members long enough to be encoded on their own, before and after the tools, between short ones.
+      { model: "m", messages: [{ role: "user" as const, content: "é".repeat(3000) }], tools, stop: ["b"] },
+      {
+        tools,
+        messages: [{ role: "user" as const, content: "x".repeat(2000) }],
+        user: undefined,
+        model: "m",
+      },
+      { messages: [{ role: "user" as const, content: "y".repeat(2000) }], tools, model: "m" },
     ];
     for (const body of bodies) assert.equal(decoder.decode(chatBodyBytes(body)), JSON.stringify(body));
   });
