@@ -22,9 +22,8 @@ import { type AppEnv, type RequestState, type RouteDeps, warningsHeader } from "
 /** Handles `POST /v1/messages`. */
 export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promise<Response> {
   const state = c.get("state");
-  const text = await readText(c.req.raw, { timeoutMs: deps.limits.bodyReadMs });
+  const parsed = await readRequest(c, deps);
   const warn = (w: string) => state.warnings.push(w);
-  const parsed = parseBody(text, c.req.header("anthropic-beta") ?? null, deps);
   // relayx runs Anthropic's web search itself (src/web_search/): the backend gets the tool in the context.
   const webSearch = webSearchSpec(parsed.tools, parsed.tool_choice);
   const asked = webSearch ? withoutSearchTool(parsed, webSearch) : parsed;
@@ -75,6 +74,14 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
     throw err;
   }
   return sseAnswer(c, deps, iterator, first === "late" ? { pending: next } : { first }, call, headers);
+}
+
+// The body's text lives in this function's frame only: a suspended async function keeps what its
+// registers held, so read in the route itself, the whole text (most of the request) would stay alive until
+// the upstream answers, and be copied by every garbage collection meanwhile (bench).
+async function readRequest(c: Context<AppEnv>, deps: RouteDeps): Promise<MessagesRequest> {
+  const text = await readText(c.req.raw, { timeoutMs: deps.limits.bodyReadMs });
+  return parseBody(text, c.req.header("anthropic-beta") ?? null, deps);
 }
 
 // The tools Claude Code resends on every turn are parsed and validated once (repeated_parts.ts); a body
