@@ -76,11 +76,11 @@ export async function completeChat(
   request: MessagesRequest,
   ctx: CallContext,
 ): Promise<MessageResponse> {
-  const { body, from } = chatRequest(call, request, ctx, false);
+  const { bytes, from } = chatBytes(call, request, ctx);
   const watch = new UpstreamWatch(ctx.signal, call.limits, call.label);
   let json: unknown;
   try {
-    const res = await call.send(chatBodyBytes(body), watch.signal);
+    const res = await call.send(bytes, watch.signal);
     watch.headersIn();
     watch.reading();
     json = parseAnswer(await res.text(), res.headers.get("content-type"));
@@ -95,4 +95,11 @@ export async function completeChat(
     // An error body sent with a 200 is mapped (and redacted) like any other.
     throw mapError(err, request, windowOf(call, ctx.model), call.config.baseUrl, call.redact);
   }
+}
+
+// The upstream body as bytes, translated in a frame of its own: a suspended async function keeps what its
+// registers held, and the translated request (a copy of the prompt's text) is not needed while waiting.
+function chatBytes(call: OpenAICall, request: MessagesRequest, ctx: CallContext) {
+  const { body, from } = chatRequest(call, request, ctx, false);
+  return { bytes: chatBodyBytes(body), from };
 }
