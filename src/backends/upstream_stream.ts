@@ -75,11 +75,11 @@ export async function* upstreamStream<I>(
   request: MessagesRequest,
   ctx: CallContext,
 ): AsyncGenerator<StreamEvent[]> {
-  const input = call.prepare(request, ctx);
+  const prepared: Prepared<I> = { input: call.prepare(request, ctx) };
   const watch = new UpstreamWatch(ctx.signal, call.limits, call.label);
   let events: AsyncIterator<StreamEvent[]>;
   try {
-    events = (await call.open(input, request, ctx, watch))[Symbol.asyncIterator]();
+    events = (await openPrepared(call, prepared, request, ctx, watch))[Symbol.asyncIterator]();
   } catch (err) {
     watch.end(true);
     throw watch.error ?? call.mapError(err, request, ctx);
@@ -104,4 +104,24 @@ export async function* upstreamStream<I>(
     watch.end(!finished);
     if (!finished) await events.return?.();
   }
+}
+
+/** A prepared upstream request, handed over once. */
+interface Prepared<I> {
+  input?: I;
+}
+
+// The stream is opened in a frame of its own, which takes the prepared request out of `prepared`: a
+// suspended generator keeps what its registers held, and the translated request (a copy of the prompt's
+// text) is not needed for the seconds the answer streams.
+function openPrepared<I>(
+  call: StreamCall<I>,
+  prepared: Prepared<I>,
+  request: MessagesRequest,
+  ctx: CallContext,
+  watch: UpstreamWatch,
+): Promise<AsyncIterable<StreamEvent[]>> {
+  const input = prepared.input as I;
+  prepared.input = undefined;
+  return call.open(input, request, ctx, watch);
 }
