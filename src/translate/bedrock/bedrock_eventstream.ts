@@ -4,15 +4,14 @@
  * members or the Anthropic events inside InvokeModelWithResponseStream chunks. The backend takes the raw body
  * from the SDK (`backends/bedrock/raw_body.ts`), because the SDK's per-event layers cost several times the
  * decoding itself (see performance.md); and the frames are read here rather than by the SDK's codec, which
- * builds an object for every header of every frame where relayx reads three strings: half the cost of a
- * 500-frame stream's decoding (bench).
+ * builds an object for every header of every frame where relayx reads two or three strings: half the cost
+ * of a 500-frame stream's decoding (bench).
  *
  * @module
  */
 import { crc32 } from "node:zlib";
 import { RelayError } from "../../errors.ts";
 import { type BedrockErrorOptions, streamExceptionToError } from "./bedrock_errors.ts";
-import { base64ToBytes } from "../_encoding.ts";
 import { chunkBytes, converseDelta } from "./_stream_payloads.ts";
 
 const decoder = new TextDecoder();
@@ -88,11 +87,11 @@ function malformed(what: string): Error {
  */
 function decodeFrame(bytes: Uint8Array, view: DataView, off: number, total: number): EventStreamMessage {
   if (total < FRAME_MIN) throw malformed("too short for its prelude and checksums");
+  const preludeCrc = crc32(bytes.subarray(off, off + 8));
+  if (preludeCrc !== view.getUint32(off + 8, false)) throw malformed("prelude checksum mismatch");
   const headersEnd = off + PRELUDE + view.getUint32(off + 4, false);
   const end = off + total - 4;
   if (headersEnd > end) throw malformed("headers longer than the message");
-  const preludeCrc = crc32(bytes.subarray(off, off + 8));
-  if (preludeCrc !== view.getUint32(off + 8, false)) throw malformed("prelude checksum mismatch");
   if (crc32(bytes.subarray(off + 8, end), preludeCrc) !== view.getUint32(end, false)) {
     throw malformed("message checksum mismatch");
   }
@@ -238,7 +237,10 @@ const NOT_ASCII = /[\x80-\uffff]/;
 function chunkText(b64: string): string {
   const binary = atob(b64);
   // A binary string of ASCII bytes (most events: JSON escapes little) is already their UTF-8 decoding.
-  return NOT_ASCII.test(binary) ? decoder.decode(base64ToBytes(b64)) : binary;
+  if (!NOT_ASCII.test(binary)) return binary;
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return decoder.decode(bytes);
 }
 
 /** {@linkcode converseEvents}, one array per network read; `onRead` as for {@linkcode eventStreamBatches}. */

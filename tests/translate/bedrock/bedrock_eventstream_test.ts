@@ -127,6 +127,8 @@ Deno.test("eventStreamBatches() rejects a frame the SDK's codec would reject", a
   const cases: [string, (b: Uint8Array) => void, RegExp][] = [
     ["a payload byte changed (message CRC)", (b) => b[b.length - 6]! ^= 1, /message checksum/],
     ["the headers length changed (prelude CRC)", (b) => b[7]! ^= 1, /prelude checksum/],
+    // Past the message's end too: the prelude's checksum is checked before the length is used.
+    ["the headers length's high byte changed", (b) => b[4]! ^= 1, /prelude checksum/],
     ["a total length below the minimum", (b) => new DataView(b.buffer).setUint32(0, 12), /too short/],
   ];
   for (const [name, mutate, message] of cases) {
@@ -181,4 +183,48 @@ Deno.test("invokeEventBatches() reads padded chunks, ASCII or not, as the events
   const got: unknown[] = [];
   for await (const batch of invokeEventBatches(bodyOf(...frames))) got.push(...batch);
   assert.deepEqual(got, events);
+});
+
+Deno.test("invokeEventBatches() parses a chunk in another spelling in full", async () => {
+  const event = { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "x" } };
+  const bytes = btoa(JSON.stringify(event));
+  // Keys swapped, and whitespace: not Bedrock's own spelling, so not read by the shortcut.
+  const frames = [`{"p":"abc","bytes":"${bytes}"}`, `{ "bytes": "${bytes}" }`].map((payload) =>
+    frame({ ":message-type": "event", ":event-type": "chunk" }, payload)
+  );
+  const got: unknown[] = [];
+  for await (const batch of invokeEventBatches(bodyOf(...frames))) got.push(...batch);
+  assert.deepEqual(got, [event, event]);
+});
+
+Deno.test("eventStreamBatches() takes the last of two headers with one name, as the SDK's codec does", async () => {
+  const bytes = codec.encode({
+    headers: { ":event-type": { type: "string", value: "first" } },
+    body: encoder.encode("{}"),
+  });
+  // A second ":event-type" header appended to the headers (the codec's headers are an object: one per name).
+  const extra = codec.formatHeaders({ ":event-type": { type: "string", value: "second" } });
+  const headersLength = new DataView(bytes.buffer).getUint32(4);
+  const out = new Uint8Array(bytes.length + extra.length);
+  out.set(bytes.subarray(0, 12 + headersLength));
+  out.set(extra, 12 + headersLength);
+  out.set(bytes.subarray(12 + headersLength), 12 + headersLength + extra.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, out.length);
+  view.setUint32(4, headersLength + extra.length);
+  const fixed = reCrc(out);
+  const sdk = codec.decode(fixed).headers[":event-type"]?.value;
+  const got = await decodeAll(fixed);
+  assert.deepEqual(got.map(([, type]) => type), [sdk]);
+  assert.equal(sdk, "second");
+});
+
+Deno.test("eventStreamBatches() rejects a header value that runs past the headers", async () => {
+  const good = frame({ ":message-type": "event", ":event-type": "contentBlockDelta" }, '{"a":1}');
+  const bytes = good.slice();
+  // The first header's string length (after its name length, name and type tag), made longer than the
+  // headers: its value would take bytes of the payload.
+  const lengthAt = 12 + 1 + bytes[12]! + 1;
+  new DataView(bytes.buffer).setUint16(lengthAt, 200);
+  await assert.rejects(() => decodeAll(reCrc(bytes)), /header past the headers' end/);
 });
