@@ -77,8 +77,8 @@ export async function messagesRoute(c: Context<AppEnv>, deps: RouteDeps): Promis
 }
 
 // The body's text lives in this function's frame only: a suspended async function keeps what its
-// registers held, so read in the route itself, the whole text (most of the request) would stay alive until
-// the upstream answers, and be copied by every garbage collection meanwhile (bench).
+// registers held, so read in the route itself, the whole text (98 KB of Claude Code's request) would stay
+// alive until the upstream answers (a heap snapshot of a waiting request showed it).
 async function readRequest(c: Context<AppEnv>, deps: RouteDeps): Promise<MessagesRequest> {
   const text = await readText(c.req.raw, { timeoutMs: deps.limits.bodyReadMs });
   return parseBody(text, c.req.header("anthropic-beta") ?? null, deps);
