@@ -18,7 +18,11 @@ export function bytesToBase64(bytes: Uint8Array): string {
 
 /** Bytes of a base64 string; throws on invalid input. */
 export function base64ToBytes(b64: string): Uint8Array {
-  const binary = atob(b64);
+  return binaryToBytes(atob(b64));
+}
+
+/** Bytes of a binary string (one character per byte, as `atob` returns). */
+export function binaryToBytes(binary: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;

@@ -10,6 +10,7 @@
  * @module
  */
 import { crc32 } from "node:zlib";
+import { binaryToBytes } from "../_encoding.ts";
 import { RelayError } from "../../errors.ts";
 import { type BedrockErrorOptions, streamExceptionToError } from "./bedrock_errors.ts";
 import { chunkBytes, converseDelta } from "./_stream_payloads.ts";
@@ -199,8 +200,13 @@ function parse(text: string, what: string): unknown {
   }
 }
 
+// How a frame is named in the error for a payload that is not JSON.
+function frameName(m: EventStreamMessage): string {
+  return `${m.kind} frame ${m.type}`;
+}
+
 function json(bytes: Uint8Array, m: EventStreamMessage): unknown {
-  return bytes.length ? parse(decoder.decode(bytes), `${m.kind} frame ${m.type}`) : {};
+  return bytes.length ? parse(decoder.decode(bytes), frameName(m)) : {};
 }
 
 function streamError(m: EventStreamMessage): RelayError {
@@ -213,7 +219,7 @@ function converseEvent(m: EventStreamMessage): Record<string, unknown> {
   if (m.type === "contentBlockDelta" && m.kind === "event" && m.body.length) {
     // Nearly every frame of a stream: its common shapes are read without a full parse.
     const text = decoder.decode(m.body);
-    return { contentBlockDelta: converseDelta(text) ?? parse(text, "event frame contentBlockDelta") };
+    return { contentBlockDelta: converseDelta(text) ?? parse(text, frameName(m)) };
   }
   return { [m.type]: json(m.body, m) };
 }
@@ -226,7 +232,7 @@ function invokeEvent(m: EventStreamMessage, errors?: BedrockErrorOptions): unkno
   let bytes: unknown;
   if (m.body.length) {
     const text = decoder.decode(m.body);
-    bytes = chunkBytes(text) ?? (parse(text, `${m.kind} frame ${m.type}`) as { bytes?: unknown }).bytes;
+    bytes = chunkBytes(text) ?? (parse(text, frameName(m)) as { bytes?: unknown }).bytes;
   }
   return typeof bytes === "string" ? parse(chunkText(bytes), "chunk") : undefined;
 }
@@ -237,10 +243,7 @@ const NOT_ASCII = /[\x80-\uffff]/;
 function chunkText(b64: string): string {
   const binary = atob(b64);
   // A binary string of ASCII bytes (most events: JSON escapes little) is already their UTF-8 decoding.
-  if (!NOT_ASCII.test(binary)) return binary;
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return decoder.decode(bytes);
+  return NOT_ASCII.test(binary) ? decoder.decode(binaryToBytes(binary)) : binary;
 }
 
 /** {@linkcode converseEvents}, one array per network read; `onRead` as for {@linkcode eventStreamBatches}. */
